@@ -1,0 +1,1 @@
+"""Layer 2b: implementations of core.ports. Families never import each other."""

@@ -1,0 +1,1 @@
+"""Brokers: the paper broker (simulated fills) and Alpaca."""

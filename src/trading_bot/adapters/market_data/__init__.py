@@ -1,0 +1,1 @@
+"""Market data feeds: replay files, a seeded synthetic market, Alpaca real-time bars."""

@@ -1,0 +1,1 @@
+"""News sources: RSS/Atom, Reddit, SEC EDGAR, Alpaca News and JSONL replay."""

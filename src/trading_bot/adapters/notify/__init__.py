@@ -1,0 +1,1 @@
+"""Operator notifications over plain HTTP: a signed generic webhook, Discord, Telegram."""

@@ -1,0 +1,1 @@
+"""Sentiment analyzers and ticker extraction."""

@@ -1,0 +1,47 @@
+"""Small durable state (flags, counters, broker snapshots): ``core.ports.KeyValueStore``."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from trading_bot.adapters.storage._sql import affected, insert_for
+from trading_bot.adapters.storage.database import Database
+from trading_bot.adapters.storage.tables import KeyValueRow
+from trading_bot.core.errors import DataError
+from trading_bot.core.ports import Clock
+
+MAX_KEY_LENGTH = 200
+
+
+class SqlKeyValueStore:
+    """String values by key in the ``kv_state`` table; a write replaces the value."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._db = database
+        self._clock = clock
+
+    async def get(self, key: str) -> str | None:
+        """Return the value stored under ``key``, or None."""
+        async with self._db.transaction("read state") as session:
+            row = await session.get(KeyValueRow, key)
+            return None if row is None else row.value
+
+    async def set(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing any previous value."""
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise DataError(f"a state key must have 1 to {MAX_KEY_LENGTH} characters: {key!r}")
+        insert = insert_for(self._db.dialect, KeyValueRow).values(
+            key=key, value=value, updated_at=self._clock.now()
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+        )
+        async with self._db.transaction("write state") as session:
+            await session.execute(statement)
+
+    async def delete(self, key: str) -> bool:
+        """Remove ``key``; return False when it was not stored."""
+        async with self._db.transaction("delete state") as session:
+            result = await session.execute(delete(KeyValueRow).where(KeyValueRow.key == key))
+            return affected(result) == 1

@@ -1,0 +1,1 @@
+"""Layer 1: pure domain and trading logic. No I/O, no framework but pydantic."""

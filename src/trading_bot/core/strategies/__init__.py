@@ -1,0 +1,1 @@
+"""Trading strategies: one file each, found by name through the registry."""

@@ -1,0 +1,1 @@
+"""The api-gateway: FastAPI app, passkey auth, routes and the WebSocket."""

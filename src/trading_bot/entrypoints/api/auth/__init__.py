@@ -1,0 +1,1 @@
+"""Authentication: passkeys (WebAuthn), access and refresh tokens, API tokens, invitations."""

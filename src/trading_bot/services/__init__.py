@@ -1,0 +1,1 @@
+"""Layer 2a: one module per service (XConfig + XService), using the core and ports only."""

@@ -1,0 +1,78 @@
+"""Storing the bars of the signal-generator's own feed in batches (by size, or by time)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Final
+
+import structlog
+
+from trading_bot.core.errors import DataError, TemporaryError
+from trading_bot.core.model import Bar
+from trading_bot.core.ports import MarketDataRepository, Metrics
+
+log = structlog.stdlib.get_logger(__name__)
+
+BARS_STORED: Final = "bars_stored"
+"""Counter of feed bars newly written to market_data."""
+BAR_STORE_FAILURES: Final = "bar_store_failures"
+"""Counter of failed bar writes (label ``kind``: ``unavailable``, kept for the next batch, or
+``refused``, a bar storage would not hold, logged and dropped)."""
+
+
+class BarRecorder:
+    """Collect bars and write them with ``MarketDataRepository.add_bars``, one batch at a time.
+
+    A batch that cannot be written because storage is down is kept and retried with the next
+    one; a batch storage refuses is retried bar by bar, so only the bars it refuses are lost.
+    """
+
+    def __init__(
+        self, market_data: MarketDataRepository, metrics: Metrics, batch_size: int
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self._market_data = market_data
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._waiting: list[Bar] = []
+        self._lock = asyncio.Lock()
+
+    @property
+    def waiting(self) -> int:
+        """Return how many bars wait to be stored."""
+        return len(self._waiting)
+
+    async def add(self, bar: Bar) -> None:
+        """Queue ``bar``; write the batch once it is full."""
+        self._waiting.append(bar)
+        if len(self._waiting) >= self._batch_size:
+            await self.flush()
+
+    async def flush(self) -> int:
+        """Write every waiting bar; return how many were new to storage."""
+        async with self._lock:
+            batch, self._waiting = self._waiting, []
+            if not batch:
+                return 0
+            try:
+                stored = await self._market_data.add_bars(batch)
+            except TemporaryError as exc:
+                self._waiting[:0] = batch
+                self._metrics.increment(BAR_STORE_FAILURES, kind="unavailable")
+                log.warning("bars not stored yet; kept for the next batch", error=str(exc))
+                return 0
+            except DataError:
+                stored = await self._one_by_one(batch)
+            self._metrics.increment(BARS_STORED, stored)
+            return stored
+
+    async def _one_by_one(self, batch: list[Bar]) -> int:
+        stored = 0
+        for bar in batch:
+            try:
+                stored += await self._market_data.add_bars([bar])
+            except DataError as exc:
+                self._metrics.increment(BAR_STORE_FAILURES, kind="refused")
+                log.error("bar refused by storage", bar=bar.model_dump(mode="json"), error=str(exc))
+        return stored
