@@ -1,0 +1,2 @@
+// The news feature's public surface for the app shell.
+export { newsLiveHandlers } from "./live";

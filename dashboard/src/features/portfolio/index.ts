@@ -1,0 +1,3 @@
+// The portfolio feature's public surface for the app shell.
+export { portfolioLiveHandlers } from "./live";
+export { TradingStatusBar } from "./TradingStatusBar";

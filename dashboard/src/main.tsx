@@ -1,0 +1,15 @@
+// Entry point: mount the app.
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+
+import { App } from "./app/App";
+import "./index.css";
+
+const root = document.getElementById("root");
+if (!root) throw new Error("index.html must contain <div id=root>");
+
+createRoot(root).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
