@@ -1,0 +1,1 @@
+"""Reproducible performance runs; results are recorded in docs/benchmarks.md."""
