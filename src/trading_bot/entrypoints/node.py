@@ -233,9 +233,16 @@ class Node:
     def _signals_handled(self) -> Iterator[None]:
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
+        terminated = False
+
+        def stop_on(sig: signal.Signals) -> None:
+            nonlocal terminated
+            terminated = terminated or sig is signal.SIGTERM
+            self.stop()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                loop.add_signal_handler(sig, self.stop)
+                loop.add_signal_handler(sig, stop_on, sig)
             except (NotImplementedError, RuntimeError):
                 continue  # not the main thread (tests) or no signals on this platform
             installed.append(sig)
@@ -244,3 +251,10 @@ class Node:
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
+            if terminated:
+                # The process is going down on a SIGTERM: a repeated one while it winds down
+                # (closing the loop, joining threads, finalizing the interpreter, which resets
+                # Python-level handlers) must not turn a clean stop into a kill. Only a SIGTERM
+                # stop does this, so nothing started later inherits the ignored signal. A second
+                # Ctrl+C still interrupts a shutdown that hangs.
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -77,6 +77,7 @@ from trading_bot.services.execution_decisions import (
 from trading_bot.services.execution_orders import OrderFlow, OrderIntent
 from trading_bot.services.execution_state import RiskStateStore
 from trading_bot.services.operations_journal import OperationsJournal, record_kill_switch
+from trading_bot.services.position_cache import CachedPositions
 from trading_bot.services.protective_exits import (
     TrailingStop,
     exit_client_order_id,
@@ -145,6 +146,8 @@ class TradeExecutorService:
         order_updates: OrderUpdates | None = None,
         on_bar: BarObserver | None = None,
     ) -> None:
+        # Every bar asks whether its ticker is held: answered from memory, not storage.
+        positions = CachedPositions(positions)
         self._config = config
         self._risk = risk
         self._brackets = bool(risk.bracket_orders)

@@ -241,11 +241,12 @@ class BotProcess:
         self._running().send_signal(signum)
 
     async def stop(
-        self, signum: signal.Signals = signal.SIGINT, timeout_s: float = STOP_SECONDS
+        self, signum: signal.Signals | None = signal.SIGINT, timeout_s: float = STOP_SECONDS
     ) -> int:
-        """Send ``signum`` and return the exit code; SIGKILL it if it does not exit in time."""
+        """Send ``signum`` (None: it was sent already) and return the exit code; SIGKILL it if
+        it does not exit in time."""
         process = self._running()
-        if process.poll() is None:
+        if signum is not None and process.poll() is None:
             process.send_signal(signum)
         code = await self.wait(timeout_s)
         self._close_files()
@@ -319,8 +320,9 @@ class ProcessGroup:
         running = [p for p in self.processes.values() if p.runs and p.returncode is None]
         for process in running:
             process.send(signal.SIGTERM)
+        # One SIGTERM each, as an orchestrator sends it; then wait (SIGKILL after the timeout).
         for process in running:
-            codes[process.name] = await process.stop(signal.SIGTERM, stop_timeout_s)
+            codes[process.name] = await process.stop(None, stop_timeout_s)
         return codes
 
     async def __aenter__(self) -> Self:

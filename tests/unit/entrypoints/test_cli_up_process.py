@@ -92,6 +92,24 @@ def test_up_when_running_serves_health_and_metrics_and_exits_0_on_a_signal(
     assert '"event": "node stopped"' in stderr
 
 
+def test_up_keeps_a_clean_exit_when_sigterm_repeats_while_it_winds_down(
+    node: tuple[subprocess.Popen[str], str],
+) -> None:
+    # An orchestrator, or an impatient script, may signal again before the process is gone.
+    process, _ = node
+    deadline = time.monotonic() + STOP_LIMIT_SECONDS
+    signals_sent = 0
+    while process.poll() is None and time.monotonic() < deadline:
+        process.send_signal(signal.SIGTERM)
+        signals_sent += 1
+        time.sleep(0.005)
+    _, stderr = process.communicate(timeout=STOP_LIMIT_SECONDS)
+
+    assert signals_sent > 1
+    assert process.returncode == 0, stderr
+    assert '"event": "node stopped"' in stderr
+
+
 def test_up_when_the_port_is_taken_exits_2_with_one_line(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
