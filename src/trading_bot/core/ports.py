@@ -203,6 +203,14 @@ class MarketDataFeed(Protocol):
     def bars(self) -> AsyncIterator[Bar]: ...
 
 
+@runtime_checkable
+class GroupedMarketDataFeed(MarketDataFeed, Protocol):
+    """A feed that also tells which bars arrived together (a stream frame), so a consumer can
+    handle them as one batch; a group holds at most ``limit`` bars."""
+
+    def bar_groups(self, limit: int) -> AsyncIterator[list[Bar]]: ...
+
+
 class NewsSource(Protocol):
     """A place news comes from, polled on its own schedule."""
 

@@ -10,6 +10,7 @@ from the next evaluation, without a restart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final, Self
@@ -41,7 +42,7 @@ from trading_bot.core.ports import (
 from trading_bot.core.strategies.base import Strategy, required_indicators
 from trading_bot.core.strategies.registry import build_strategies
 from trading_bot.core.strategies.sandbox import StrategySandbox
-from trading_bot.services.signals_feed import BarRecorder
+from trading_bot.services.signals_feed import BarRecorder, arrivals
 from trading_bot.services.signals_sentiment import SentimentBook, summarise
 
 log = structlog.stdlib.get_logger(__name__)
@@ -331,12 +332,17 @@ class SignalGeneratorService:
     async def _pump_feed(self) -> None:
         if self._feed is None or self._recorder is None:
             return
-        async for bar in self._feed.bars():
-            message = BarClosed(occurred_at=self._clock.now(), bar=bar)
-            # Published before it is evaluated, so consumers hold the price before any signal.
-            await self._bus.publish(message)
-            await self._recorder.add(bar)
-            await self.on_bar_closed(message)
+        groups = arrivals(self._feed, self._config.bar_batch_size)
+        async with contextlib.aclosing(groups):
+            async for group in groups:
+                now = self._clock.now()
+                messages = [BarClosed(occurred_at=now, bar=bar) for bar in group]
+                # Published before they are evaluated, so consumers hold the prices before any
+                # signal; the bars that arrived together go out in one round trip.
+                await self._bus.publish_many(messages)
+                for message in messages:
+                    await self._recorder.add(message.bar)
+                    await self.on_bar_closed(message)
         await self._recorder.flush()
         log.info("market data feed ended")
 

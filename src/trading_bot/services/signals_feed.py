@@ -1,15 +1,22 @@
-"""Storing the bars of the signal-generator's own feed in batches (by size, or by time)."""
+"""The signal-generator's own feed: bars taken in the groups they arrived in, and stored in
+batches (by size, or by time)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Final
 
 import structlog
 
 from trading_bot.core.errors import DataError, TemporaryError
 from trading_bot.core.model import Bar
-from trading_bot.core.ports import MarketDataRepository, Metrics
+from trading_bot.core.ports import (
+    GroupedMarketDataFeed,
+    MarketDataFeed,
+    MarketDataRepository,
+    Metrics,
+)
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -18,6 +25,26 @@ BARS_STORED: Final = "bars_stored"
 BAR_STORE_FAILURES: Final = "bar_store_failures"
 """Counter of failed bar writes (label ``kind``: ``unavailable``, kept for the next batch, or
 ``refused``, a bar storage would not hold, logged and dropped)."""
+
+
+async def arrivals(feed: MarketDataFeed, limit: int) -> AsyncGenerator[list[Bar], None]:
+    """Yield the feed's bars in the groups they arrived in, at most ``limit`` a group.
+
+    A stream such as Alpaca's delivers one bar per subscribed ticker in one frame each minute;
+    taken together they are published with one bus round trip instead of one each. A feed that
+    cannot tell (a replay on the simulated clock) gives groups of one: reading ahead of the
+    evaluation would move that clock before the bars already read were handled.
+    """
+    source: AsyncIterator[list[Bar]] | AsyncIterator[Bar] = (
+        feed.bar_groups(limit) if isinstance(feed, GroupedMarketDataFeed) else feed.bars()
+    )
+    try:
+        async for item in source:
+            yield item if isinstance(item, list) else [item]
+    finally:
+        close = getattr(source, "aclose", None)
+        if close is not None:
+            await close()  # the feed lets go of its connection when we stop early
 
 
 class BarRecorder:

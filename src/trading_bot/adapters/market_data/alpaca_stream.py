@@ -9,6 +9,7 @@ it once the minute has closed, so every bar it delivers is already closed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any, Literal
@@ -62,6 +63,15 @@ class AlpacaBarStream:
 
     async def bars(self) -> AsyncGenerator[Bar, None]:
         """Yield bars as Alpaca sends them, until the consumer stops iterating."""
+        groups = self.bar_groups(self._config.queue_size)
+        async with contextlib.aclosing(groups):
+            async for group in groups:
+                for bar in group:
+                    yield bar
+
+    async def bar_groups(self, limit: int) -> AsyncGenerator[list[Bar], None]:
+        """Yield bars in the groups they arrived in (a frame: one bar per ticker each minute),
+        at most ``limit`` a group, until the consumer stops iterating."""
         queue: asyncio.Queue[Bar] = asyncio.Queue(self._config.queue_size)
 
         async def on_bar(message: AlpacaBar | dict[Any, Any]) -> None:
@@ -90,7 +100,11 @@ class AlpacaBarStream:
                         f"the Alpaca {self._config.feed} bar stream stopped; check the API keys "
                         "and that the account may use this feed"
                     )
-                yield getter.result()
+                # alpaca-py hands over a whole frame's bars before we run again: take them all.
+                group = [getter.result()]
+                while len(group) < limit and not queue.empty():
+                    group.append(queue.get_nowait())
+                yield group
         finally:
             runner.cancel()
             await asyncio.gather(runner, return_exceptions=True)

@@ -70,6 +70,26 @@ async def test_alpaca_stream_delivers_bars_of_the_subscribed_tickers(
     assert received[0].closes_at == T0 + timedelta(minutes=1)
 
 
+async def test_alpaca_stream_groups_the_bars_of_one_frame(
+    server: LocalAlpacaStreamServer,
+) -> None:
+    tickers = ("AAPL", "MSFT", "NVDA")
+    groups = stream_for(server, *tickers).bar_groups(limit=1_000)
+    first = asyncio.ensure_future(anext(groups))
+    async with asyncio.timeout(10):
+        await server.wait_until_subscribed(set(tickers))
+
+    await server.push_bars([bar(t, 0) for t in tickers])
+    async with asyncio.timeout(10):
+        one_frame = await first
+        await server.push_bars([bar("AAPL", 1)])
+        next_frame = await anext(groups)
+    await groups.aclose()
+
+    assert one_frame == [bar(t, 0) for t in tickers]
+    assert next_frame == [bar("AAPL", 1)]
+
+
 async def test_alpaca_stream_when_a_message_is_malformed_counts_it_and_keeps_going(
     server: LocalAlpacaStreamServer,
 ) -> None:
