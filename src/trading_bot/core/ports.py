@@ -245,6 +245,10 @@ class KeyValueStore(Protocol):
 
     async def get(self, key: str) -> str | None: ...
 
+    async def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """Return the values stored under ``keys`` in one read; a key never set is left out."""
+        ...
+
     async def set(self, key: str, value: str) -> None: ...
 
 

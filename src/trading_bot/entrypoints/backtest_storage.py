@@ -54,6 +54,10 @@ class MemoryKeyValueStore:
         """Return the value stored under ``key``, or None."""
         return self._values.get(key)
 
+    async def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """Return the values stored under ``keys``; a key never set is left out."""
+        return {key: self._values[key] for key in keys if key in self._values}
+
     async def set(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``, replacing any previous value."""
         if not key or len(key) > 200:

@@ -148,7 +148,9 @@ class RiskStateStore:
 
         An unreadable document counts as one condition, ``state_unreadable``: fail closed.
         """
-        raw = await self._store.get(AUTO_PAUSED_KEY)
+        return self._auto_pauses(await self._store.get(AUTO_PAUSED_KEY))
+
+    def _auto_pauses(self, raw: str | None) -> dict[str, AutoPause]:
         if raw is None:
             return {}
         try:
@@ -182,23 +184,24 @@ class RiskStateStore:
         """
         now = self._clock.now()
         day = trading_day(now)
-        paused = await self.paused()
-        auto_paused = tuple(sorted(await self.auto_pauses()))
+        # Every value a decision needs, in one read: this runs before each entry.
+        keys = (PAUSED_KEY, AUTO_PAUSED_KEY, daily_pnl_key(day), last_exit_key(ticker))
+        stored = await self._store.get_many(keys)
         document: _Day | None
         try:
-            document = await self._day(day)
+            document = self._parse_day(daily_pnl_key(day), stored.get(daily_pnl_key(day)))
         except _UnreadableError:
             document = None
         tripped = document is None or document.kill_switch_at is not None
         await self._sync_kill_switch_flag(day, tripped)
         return RiskState(
-            paused=paused,
+            paused=stored.get(PAUSED_KEY) == "true",
             kill_switch=tripped,
             realized_pnl_today=Decimal(0) if document is None else document.total,
             start_of_day_equity=await self._start_equity(day, equity),
-            last_exit_at=await self._last_exits(ticker, now),
+            last_exit_at=self._parse_last_exit(ticker, stored.get(last_exit_key(ticker)), now),
             trade_stats=trade_stats,
-            auto_paused=auto_paused,
+            auto_paused=tuple(sorted(self._auto_pauses(stored.get(AUTO_PAUSED_KEY)))),
             day_trades=day_trades,
         )
 
@@ -273,9 +276,7 @@ class RiskStateStore:
         self._start_equity_of = (day, start)
         return start
 
-    async def _last_exits(self, ticker: str, now: datetime) -> dict[str, datetime]:
-        key = last_exit_key(ticker)
-        raw = await self._store.get(key)
+    def _parse_last_exit(self, ticker: str, raw: str | None, now: datetime) -> dict[str, datetime]:
         if raw is None:
             return {}
         try:
@@ -283,13 +284,15 @@ class RiskStateStore:
             if at.tzinfo is None:
                 raise ValueError("naive time")
         except ValueError:
-            self._unreadable(key, raw)
+            self._unreadable(last_exit_key(ticker), raw)
             return {ticker: now}
         return {ticker: at}
 
     async def _day(self, day: date) -> _Day:
         key = daily_pnl_key(day)
-        raw = await self._store.get(key)
+        return self._parse_day(key, await self._store.get(key))
+
+    def _parse_day(self, key: str, raw: str | None) -> _Day:
         if raw is None:
             return _Day()
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 
@@ -16,6 +16,10 @@ class MemoryKeyValueStore:
     async def get(self, key: str) -> str | None:
         """Return the value stored under ``key``, or None."""
         return self._values.get(key)
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """Return the values stored under ``keys``; a key never set is left out."""
+        return {key: self._values[key] for key in keys if key in self._values}
 
     async def set(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``."""

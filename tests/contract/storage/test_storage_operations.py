@@ -46,6 +46,18 @@ async def test_key_value_when_set_twice_reads_the_latest_value(repos: SqlReposit
     assert await repos.key_value.get("never:written") is None
 
 
+async def test_key_value_get_many_reads_several_keys_at_once(repos: SqlRepositories) -> None:
+    await repos.key_value.set("control:paused", "true")
+    await repos.key_value.set("risk:last_exit:AAPL", T0.isoformat())
+
+    values = await repos.key_value.get_many(
+        ["control:paused", "risk:last_exit:AAPL", "never:written", "control:paused"]
+    )
+
+    assert values == {"control:paused": "true", "risk:last_exit:AAPL": T0.isoformat()}
+    assert await repos.key_value.get_many([]) == {}
+
+
 async def test_key_value_when_the_process_restarts_still_holds_the_value(
     database: Database, clock: SimulatedClock
 ) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
 
 from trading_bot.adapters.storage._sql import affected, insert_for
 from trading_bot.adapters.storage.database import Database
@@ -25,6 +27,14 @@ class SqlKeyValueStore:
         async with self._db.transaction("read state") as session:
             row = await session.get(KeyValueRow, key)
             return None if row is None else row.value
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """Return the values stored under ``keys`` in one query; a key never set is left out."""
+        if not keys:
+            return {}
+        query = select(KeyValueRow.key, KeyValueRow.value).where(KeyValueRow.key.in_(set(keys)))
+        async with self._db.transaction("read state") as session:
+            return {key: value for key, value in (await session.execute(query)).tuples()}
 
     async def set(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``, replacing any previous value."""
