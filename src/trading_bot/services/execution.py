@@ -61,6 +61,7 @@ from trading_bot.core.risk import (
     Approved,
     Decision,
     ExitReason,
+    PortfolioView,
     Rejected,
     RejectReason,
     RiskConfig,
@@ -304,7 +305,13 @@ class TradeExecutorService:
 
     async def _handle_signal(self, signal: TradeSignal) -> None:
         client_order_id = client_order_id_for(signal.signal_id)
-        recorded = await self._trades.get_by_client_order_id(client_order_id)
+        # The reads below do not depend on each other: each group goes at once, since this is
+        # the path from a bar to its order.
+        recorded, stored = await asyncio.gather(
+            self._trades.get_by_client_order_id(client_order_id),
+            self._signals.get(signal.signal_id),
+        )
+        portfolio: PortfolioView | None = None
         if recorded is not None:
             if await self._orders.resume(recorded):
                 return
@@ -313,13 +320,14 @@ class TradeExecutorService:
                 client_order_id=client_order_id,
             )
         else:
-            stored = await self._signals.get(signal.signal_id)
             if stored is None:
                 # Normally stored by the signal-generator; trades and decisions refer to it.
                 await self._signals.add(signal)
             elif stored.outcome is not None:
                 return  # decided before; a redelivery changes nothing
-            known = await self._broker.get_order_by_client_id(client_order_id)
+            known, portfolio = await asyncio.gather(
+                self._broker.get_order_by_client_id(client_order_id), self._desk.portfolio()
+            )
             if known is not None:
                 position = await self._positions.get(signal.ticker)
                 is_exit = position is not None and side_closes(known.side, position.position.qty)
@@ -332,7 +340,9 @@ class TradeExecutorService:
             if recorded is not None:
                 await self._orders.cancel_unsent(recorded, f"{reason}: {detail}")
             return
-        decision = await self._desk.evaluate_signal(signal, await self._desk.portfolio())
+        if portfolio is None:
+            portfolio = await self._desk.portfolio()
+        decision = await self._desk.evaluate_signal(signal, portfolio)
         if recorded is not None and not (
             isinstance(decision, Approved) and decision.side is recorded.side
         ):

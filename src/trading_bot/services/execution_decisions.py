@@ -3,6 +3,7 @@ signal or exit, and the record of every decision (stored, counted, the signal's 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -91,9 +92,11 @@ class RiskDesk:
 
     async def portfolio(self) -> PortfolioView:
         """Return the broker's account and positions, marked at the latest known prices."""
-        account = await self._broker.get_account()
+        account, held = await asyncio.gather(
+            self._broker.get_account(), self._broker.get_positions()
+        )
         positions = []
-        for position in await self._broker.get_positions():
+        for position in held:
             price = self._prices.last_price(position.ticker)
             positions.append(
                 position if price is None else position.model_copy(update={"market_price": price})
