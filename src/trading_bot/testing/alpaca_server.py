@@ -373,6 +373,11 @@ class _HttpServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _HttpServer
+    # Keep-alive, as Alpaca's API answers: a client reuses its connection between requests.
+    # Headers and body go out in separate writes, so without TCP_NODELAY each answer on a
+    # kept-alive connection would wait for the client's delayed ACK (Nagle's algorithm).
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._answer("GET")

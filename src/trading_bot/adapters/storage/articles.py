@@ -48,7 +48,7 @@ class SqlArticleRepository:
 
     async def has(self, article_id: str) -> bool:
         """Return True when ``article_id`` is stored."""
-        async with self._db.transaction("look up article") as session:
+        async with self._db.lookup("look up article") as session:
             return await session.get(ArticleRow, article_id) is not None
 
     async def filter_unseen(self, article_ids: Sequence[str]) -> list[str]:
@@ -184,7 +184,7 @@ class SqlArticleRepository:
             .where(ArticleSentimentRow.ticker == ticker, and_(*window))
             .order_by(ArticleRow.available_at, ArticleRow.id)
         )
-        async with self._db.transaction("read ticker sentiment") as session:
+        async with self._db.lookup("read ticker sentiment") as session:
             return [
                 build(
                     SentimentObservation,
@@ -199,7 +199,7 @@ class SqlArticleRepository:
     async def undispatched(self, *, limit: int = 100) -> list[RawArticle]:
         """Return stored articles not yet marked dispatched, oldest fetched first."""
         check_page(limit, 0)
-        async with self._db.transaction("list undispatched articles") as session:
+        async with self._db.lookup("list undispatched articles") as session:
             rows = await session.scalars(
                 select(ArticleRow)
                 .where(ArticleRow.dispatched_at.is_(None))

@@ -49,7 +49,7 @@ class SqlAuditRepository:
 
     async def get(self, entry_id: uuid.UUID) -> AuditEntry | None:
         """Return the entry, or None."""
-        async with self._db.transaction("get audit entry") as session:
+        async with self._db.lookup("get audit entry") as session:
             row = await session.get(AuditRow, entry_id)
             return None if row is None else _entry(row)
 

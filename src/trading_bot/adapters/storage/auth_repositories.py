@@ -52,7 +52,7 @@ class SqlUserRepository:
 
     async def count(self) -> int:
         """Return how many accounts exist."""
-        async with self._db.transaction("count users") as session:
+        async with self._db.lookup("count users") as session:
             return int(await session.scalar(select(func.count()).select_from(UserRow)) or 0)
 
     async def get(self, user_id: uuid.UUID) -> User | None:
@@ -69,7 +69,7 @@ class SqlUserRepository:
 
     async def all(self) -> list[User]:
         """Return every account, oldest first."""
-        async with self._db.transaction("list users") as session:
+        async with self._db.lookup("list users") as session:
             rows = await session.scalars(select(UserRow).order_by(UserRow.created_at, UserRow.id))
             return [_user(row) for row in rows]
 
@@ -135,7 +135,7 @@ class SqlPasskeyRepository:
 
     async def for_user(self, user_id: uuid.UUID) -> list[Passkey]:
         """Return the user's passkeys, oldest first."""
-        async with self._db.transaction("list passkeys") as session:
+        async with self._db.lookup("list passkeys") as session:
             rows = await session.scalars(
                 select(UserCredentialRow)
                 .where(UserCredentialRow.user_id == user_id)

@@ -185,7 +185,7 @@ class SqlApiTokenRepository:
         statement = select(ApiTokenRow).order_by(ApiTokenRow.created_at.desc(), ApiTokenRow.id)
         if user_id is not None:
             statement = statement.where(ApiTokenRow.user_id == user_id)
-        async with self._db.transaction("list API tokens") as session:
+        async with self._db.lookup("list API tokens") as session:
             return [_api_token(row) for row in await session.scalars(statement)]
 
     async def revoke(

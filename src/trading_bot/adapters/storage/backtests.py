@@ -54,7 +54,7 @@ class SqlBacktestRunRepository:
 
     async def get(self, run_id: uuid.UUID) -> BacktestRun | None:
         """Return the run, or None."""
-        async with self._db.transaction("get backtest run") as session:
+        async with self._db.lookup("get backtest run") as session:
             row = await session.get(BacktestRunRow, run_id)
             return None if row is None else _run(row)
 

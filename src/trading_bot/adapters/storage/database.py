@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 from trading_bot.core.errors import ConfigurationError, DataError, StorageUnavailableError
 
 _UNDEFINED_TABLE = "42P01"
+_READ_ONLY = "trading_bot_read_only"
+"""Execution option of a ``Database.lookup`` connection."""
 
 
 def parse_url(url: str) -> URL:
@@ -65,7 +67,10 @@ def install_sqlite_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin_immediate(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # a lookup: a snapshot, no write lock
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _install_sqlite_pragmas(engine: AsyncEngine, *, busy_timeout_ms: int, in_memory: bool) -> None:
@@ -128,7 +133,7 @@ class Database:
     """An async engine and session factory built from a URL.
 
     On SQLite: WAL journal, foreign keys enforced, a busy timeout, transactions begun IMMEDIATE,
-    and the file's directory created if missing. On PostgreSQL: a pre-pinged, recycled pool.
+    and the file's directory created if missing. On PostgreSQL: a recycled pool.
     """
 
     def __init__(
@@ -165,7 +170,9 @@ class Database:
                 pool_size=pool_size,
                 max_overflow=max_overflow,
                 pool_timeout=pool_timeout_seconds,
-                pool_pre_ping=True,
+                # No pre-ping (a round trip before every transaction): a connection that died
+                # with the server fails its operation once as StorageUnavailableError, which
+                # callers already retry, and SQLAlchemy then replaces every pooled connection.
                 pool_recycle=1_800,
                 connect_args={"timeout": connect_timeout_seconds},
             )
@@ -174,6 +181,23 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+    @asynccontextmanager
+    async def lookup(self, where: str = "storage") -> AsyncIterator[AsyncSession]:
+        """Yield a session for a read of one statement (a row by key, one query).
+
+        On PostgreSQL it runs in autocommit, without the BEGIN and COMMIT round trips (one
+        statement is its own snapshot); on SQLite in a deferred transaction, which takes no write
+        lock. Writing through it is a mistake: use ``transaction``.
+        """
+        with translated_errors(where):
+            async with self.engine.connect() as connection:
+                if self.dialect == "sqlite":
+                    await connection.execution_options(**{_READ_ONLY: True})
+                else:
+                    await connection.execution_options(isolation_level="AUTOCOMMIT")
+                async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+                    yield session
 
     @asynccontextmanager
     async def transaction(self, where: str = "storage") -> AsyncIterator[AsyncSession]:

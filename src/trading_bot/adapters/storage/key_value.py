@@ -24,7 +24,7 @@ class SqlKeyValueStore:
 
     async def get(self, key: str) -> str | None:
         """Return the value stored under ``key``, or None."""
-        async with self._db.transaction("read state") as session:
+        async with self._db.lookup("read state") as session:
             row = await session.get(KeyValueRow, key)
             return None if row is None else row.value
 
@@ -33,7 +33,7 @@ class SqlKeyValueStore:
         if not keys:
             return {}
         query = select(KeyValueRow.key, KeyValueRow.value).where(KeyValueRow.key.in_(set(keys)))
-        async with self._db.transaction("read state") as session:
+        async with self._db.lookup("read state") as session:
             return {key: value for key, value in (await session.execute(query)).tuples()}
 
     async def set(self, key: str, value: str) -> None:

@@ -49,12 +49,12 @@ class SqlMarketDataRepository:
         if interval_seconds is not None:
             statement = statement.where(MarketDataRow.interval_seconds == interval_seconds)
         statement = statement.order_by(MarketDataRow.timestamp, MarketDataRow.interval_seconds)
-        async with self._db.transaction("read bars") as session:
+        async with self._db.lookup("read bars") as session:
             return [_bar(row) for row in await session.scalars(statement)]
 
     async def tickers(self) -> list[str]:
         """Return every ticker with stored bars, sorted."""
-        async with self._db.transaction("list bar tickers") as session:
+        async with self._db.lookup("list bar tickers") as session:
             found = await session.scalars(
                 select(MarketDataRow.ticker).distinct().order_by(MarketDataRow.ticker)
             )

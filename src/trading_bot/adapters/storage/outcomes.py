@@ -58,7 +58,7 @@ class SqlOutcomeRepository:
         statement = statement.order_by(TradeOutcomeRow.closed_at.desc(), TradeOutcomeRow.id).limit(
             limit
         )
-        async with self._db.transaction("read trade outcomes") as session:
+        async with self._db.lookup("read trade outcomes") as session:
             return [_outcome(row) for row in await session.scalars(statement)]
 
     async def closed_trade_counts(self) -> dict[str, int]:
@@ -68,7 +68,7 @@ class SqlOutcomeRepository:
             .group_by(TradeOutcomeCreditRow.strategy)
             .order_by(TradeOutcomeCreditRow.strategy)
         )
-        async with self._db.transaction("count closed trades") as session:
+        async with self._db.lookup("count closed trades") as session:
             return {name: count for name, count in await session.execute(statement)}
 
     async def for_trade(self, trade_id: uuid.UUID) -> TradeOutcome | None:
@@ -84,7 +84,7 @@ class SqlOutcomeRepository:
             .order_by(TradeOutcomeRow.closed_at.desc())
             .limit(1)
         )
-        async with self._db.transaction("find trade outcome") as session:
+        async with self._db.lookup("find trade outcome") as session:
             row = await session.scalar(statement)
             return None if row is None else _outcome(row)
 

@@ -22,13 +22,13 @@ class SqlPositionRepository:
 
     async def all(self) -> list[PositionRecord]:
         """Return every open position, ordered by ticker."""
-        async with self._db.transaction("list positions") as session:
+        async with self._db.lookup("list positions") as session:
             rows = await session.scalars(select(PositionRow).order_by(PositionRow.ticker))
             return [_record(row) for row in rows]
 
     async def get(self, ticker: str) -> PositionRecord | None:
         """Return the position in ``ticker``, or None."""
-        async with self._db.transaction("get position") as session:
+        async with self._db.lookup("get position") as session:
             row = await session.get(PositionRow, ticker)
             return None if row is None else _record(row)
 

@@ -94,7 +94,7 @@ class SqlReadQueries:
             func.coalesce(func.sum(case((TradeOutcomeRow.realized_pnl > 0, 1), else_=0)), 0),
             func.sum(TradeOutcomeRow.realized_pnl),
         )
-        async with self._db.transaction("summarise outcomes") as session:
+        async with self._db.lookup("summarise outcomes") as session:
             trades, wins, total = (await session.execute(statement)).one()
         return OutcomeSummary(int(trades), int(wins), total if total is not None else _ZERO)
 
@@ -116,7 +116,7 @@ class SqlReadQueries:
             .group_by(TradeOutcomeCreditRow.strategy)
             .order_by(TradeOutcomeCreditRow.strategy)
         )
-        async with self._db.transaction("summarise strategies") as session:
+        async with self._db.lookup("summarise strategies") as session:
             rows = (await session.execute(statement)).all()
         return {
             name: OutcomeSummary(int(trades), int(wins), total if total is not None else _ZERO)

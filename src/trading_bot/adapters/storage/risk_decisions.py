@@ -49,7 +49,7 @@ class SqlRiskDecisionRepository:
             .group_by(RiskDecisionRow.reason_code)
             .order_by(RiskDecisionRow.reason_code)
         )
-        async with self._db.transaction("count risk rejections") as session:
+        async with self._db.lookup("count risk rejections") as session:
             return {reason: count for reason, count in await session.execute(statement)}
 
     async def for_signal(self, signal_id: uuid.UUID) -> list[RiskDecision]:
@@ -59,7 +59,7 @@ class SqlRiskDecisionRepository:
             .where(RiskDecisionRow.signal_id == signal_id)
             .order_by(RiskDecisionRow.timestamp, RiskDecisionRow.id)
         )
-        async with self._db.transaction("read risk decisions") as session:
+        async with self._db.lookup("read risk decisions") as session:
             return [
                 build(
                     RiskDecision,

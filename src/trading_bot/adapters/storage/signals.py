@@ -52,7 +52,7 @@ class SqlSignalRepository:
 
     async def get(self, signal_id: uuid.UUID) -> SignalRecord | None:
         """Return the signal with its outcome, or None."""
-        async with self._db.transaction("get signal") as session:
+        async with self._db.lookup("get signal") as session:
             row = await session.get(SignalRow, signal_id)
             return None if row is None else signal_record(row)
 

@@ -40,7 +40,7 @@ class SqlSnapshotRepository:
         statement = (
             select(PortfolioSnapshotRow).where(*window).order_by(PortfolioSnapshotRow.timestamp)
         )
-        async with self._db.transaction("read portfolio history") as session:
+        async with self._db.lookup("read portfolio history") as session:
             return [_snapshot(row) for row in await session.scalars(statement)]
 
     async def latest_portfolio_snapshot(self) -> PortfolioSnapshot | None:
@@ -48,7 +48,7 @@ class SqlSnapshotRepository:
         statement = (
             select(PortfolioSnapshotRow).order_by(PortfolioSnapshotRow.timestamp.desc()).limit(1)
         )
-        async with self._db.transaction("read latest portfolio snapshot") as session:
+        async with self._db.lookup("read latest portfolio snapshot") as session:
             row = await session.scalar(statement)
             return None if row is None else _snapshot(row)
 
@@ -87,7 +87,7 @@ class SqlSnapshotRepository:
             .where(StrategyRow.name == strategy, *window)
             .order_by(StrategyMetricRow.timestamp)
         )
-        async with self._db.transaction("read strategy metrics") as session:
+        async with self._db.lookup("read strategy metrics") as session:
             return [
                 build(
                     StrategyMetric,

@@ -65,7 +65,7 @@ class SqlStrategyRepository:
 
     async def weights(self) -> dict[str, float]:
         """Return the weight of every active strategy, by name."""
-        async with self._db.transaction("read strategy weights") as session:
+        async with self._db.lookup("read strategy weights") as session:
             rows = await session.execute(
                 select(StrategyRow.name, StrategyRow.current_weight)
                 .where(StrategyRow.active.is_(True))
@@ -75,13 +75,13 @@ class SqlStrategyRepository:
 
     async def all(self) -> list[StrategyRecord]:
         """Return every strategy, ordered by name."""
-        async with self._db.transaction("list strategies") as session:
+        async with self._db.lookup("list strategies") as session:
             rows = await session.scalars(select(StrategyRow).order_by(StrategyRow.name))
             return [_record(row) for row in rows]
 
     async def get(self, name: str) -> StrategyRecord | None:
         """Return the strategy called ``name``, or None."""
-        async with self._db.transaction("get strategy") as session:
+        async with self._db.lookup("get strategy") as session:
             row = await session.scalar(select(StrategyRow).where(StrategyRow.name == name))
             return None if row is None else _record(row)
 
@@ -137,7 +137,7 @@ class SqlStrategyRepository:
 
     async def weight_history(self, name: str, *, limit: int = 100) -> list[WeightHistoryEntry]:
         """Return the weight changes of ``name``, newest first."""
-        async with self._db.transaction("read weight history") as session:
+        async with self._db.lookup("read weight history") as session:
             rows = await session.scalars(
                 select(StrategyWeightHistoryRow)
                 .join(StrategyRow, StrategyRow.id == StrategyWeightHistoryRow.strategy_id)
@@ -159,7 +159,7 @@ class SqlStrategyRepository:
 
     async def adjustments(self, name: str, *, limit: int = 100) -> list[LearningAdjustment]:
         """Return the learning adjustments of ``name``, newest first."""
-        async with self._db.transaction("read learning adjustments") as session:
+        async with self._db.lookup("read learning adjustments") as session:
             rows = await session.scalars(
                 select(LearningAdjustmentRow)
                 .join(StrategyRow, StrategyRow.id == LearningAdjustmentRow.strategy_id)

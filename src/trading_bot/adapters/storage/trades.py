@@ -80,13 +80,13 @@ class SqlTradeRepository:
 
     async def get(self, trade_id: uuid.UUID) -> TradeExecution | None:
         """Return the trade with this id, or None."""
-        async with self._db.transaction("get trade") as session:
+        async with self._db.lookup("get trade") as session:
             row = await session.get(TradeRow, trade_id)
             return None if row is None else trade_execution(row)
 
     async def get_by_client_order_id(self, client_order_id: str) -> TradeExecution | None:
         """Return the trade placed with this client order id, or None."""
-        async with self._db.transaction("get trade by client order id") as session:
+        async with self._db.lookup("get trade by client order id") as session:
             row = await session.scalar(
                 select(TradeRow).where(TradeRow.client_order_id == client_order_id)
             )
@@ -94,13 +94,13 @@ class SqlTradeRepository:
 
     async def record(self, trade_id: uuid.UUID) -> TradeRecord | None:
         """Return the trade with its strategy and timestamps, or None."""
-        async with self._db.transaction("get trade record") as session:
+        async with self._db.lookup("get trade record") as session:
             found = (await session.execute(_with_strategy().where(TradeRow.id == trade_id))).first()
             return None if found is None else trade_record(found[0], found[1])
 
     async def pending(self) -> list[TradeExecution]:
         """Return the trades not yet final, oldest first."""
-        async with self._db.transaction("list pending trades") as session:
+        async with self._db.lookup("list pending trades") as session:
             rows = await session.scalars(
                 select(TradeRow)
                 .where(TradeRow.status.in_(_OPEN_STATUSES))
@@ -110,7 +110,7 @@ class SqlTradeRepository:
 
     async def for_signal(self, signal_id: uuid.UUID) -> list[TradeExecution]:
         """Return the trades placed for ``signal_id``, oldest first."""
-        async with self._db.transaction("list trades of a signal") as session:
+        async with self._db.lookup("list trades of a signal") as session:
             rows = await session.scalars(
                 select(TradeRow)
                 .where(TradeRow.signal_id == signal_id)
@@ -121,7 +121,7 @@ class SqlTradeRepository:
     async def latest_entry(self, ticker: str, *, before: datetime) -> TradeExecution | None:
         """Return the newest filled entry (not exit) in ``ticker`` submitted at or before
         ``before``: the trade an exit closes."""
-        async with self._db.transaction("find entry trade") as session:
+        async with self._db.lookup("find entry trade") as session:
             row = await session.scalar(
                 select(TradeRow)
                 .where(
@@ -138,7 +138,7 @@ class SqlTradeRepository:
     async def day_trades(self, *, since: datetime) -> list[DayTrade]:
         """Return the round trips opened and closed on the same New York trading day among the
         trades filled from ``since`` on, oldest first (``core.pdt.find_day_trades``)."""
-        async with self._db.transaction("list fills for day trades") as session:
+        async with self._db.lookup("list fills for day trades") as session:
             rows = await session.execute(
                 select(TradeRow.ticker, TradeRow.is_exit, TradeRow.filled_at)
                 .where(TradeRow.filled_qty > 0, TradeRow.filled_at >= since)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from trading_bot.adapters.clocks import SimulatedClock
 from trading_bot.adapters.storage import Database, SqlKeyValueStore
 from trading_bot.adapters.storage.database import parse_url
+from trading_bot.adapters.storage.migrate import upgrade_database
 from trading_bot.core.errors import ConfigurationError, StorageUnavailableError
 from trading_bot.testing.storage import sqlite_url
 from trading_bot.testing.storage_records import T0
@@ -71,3 +72,46 @@ def test_database_repr_when_url_has_a_password_hides_it() -> None:
     database = Database("postgresql+asyncpg://bot:secret@db/trading")
 
     assert "secret" not in repr(database)
+
+
+async def test_lookup_on_sqlite_reads_while_another_connection_holds_the_write_lock(
+    tmp_path: Path,
+) -> None:
+    # A dashboard read must not queue behind the executor's write.
+    database = Database(sqlite_url(tmp_path / "locks.db"), busy_timeout_ms=200)
+    async with database.transaction() as session:
+        await session.execute(text("CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)"))
+        await session.execute(text("INSERT INTO kv VALUES ('paused', 'false')"))
+
+    async with database.transaction() as writer:
+        await writer.execute(text("UPDATE kv SET v = 'true'"))
+        async with database.lookup() as reader:
+            seen = await reader.scalar(text("SELECT v FROM kv"))
+        with pytest.raises(StorageUnavailableError):
+            async with database.transaction() as second_writer:  # waits 200 ms, then gives up
+                await second_writer.scalar(text("SELECT v FROM kv"))
+    await database.dispose()
+
+    assert seen == "false"  # the committed value, not the writer's uncommitted one
+
+
+async def test_postgres_after_its_connections_are_killed_fails_once_then_reconnects(
+    postgres_url: str,
+) -> None:
+    await upgrade_database(postgres_url)
+    database = Database(postgres_url)
+    store = SqlKeyValueStore(database, SimulatedClock(T0))
+    await store.set("control:paused", "true")
+    async with database.lookup() as session:
+        backend = await session.scalar(text("SELECT pg_backend_pid()"))
+    killer = Database(postgres_url)
+    async with killer.transaction() as session:
+        await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    await killer.dispose()
+
+    with pytest.raises(StorageUnavailableError):
+        await store.get("control:paused")
+    recovered = await store.get("control:paused")
+    await database.dispose()
+
+    assert recovered == "true"
