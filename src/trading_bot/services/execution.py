@@ -61,7 +61,6 @@ from trading_bot.core.risk import (
     Approved,
     Decision,
     ExitReason,
-    PortfolioView,
     Rejected,
     RejectReason,
     RiskConfig,
@@ -305,13 +304,14 @@ class TradeExecutorService:
 
     async def _handle_signal(self, signal: TradeSignal) -> None:
         client_order_id = client_order_id_for(signal.signal_id)
-        # The reads below do not depend on each other: each group goes at once, since this is
-        # the path from a bar to its order.
-        recorded, stored = await asyncio.gather(
+        # Everything a first delivery needs, read at once: this is the path from a bar to its
+        # order. (A redelivery, the rare case, may not need the broker's answers.)
+        recorded, stored, known, portfolio = await asyncio.gather(
             self._trades.get_by_client_order_id(client_order_id),
             self._signals.get(signal.signal_id),
+            self._broker.get_order_by_client_id(client_order_id),
+            self._desk.portfolio(),
         )
-        portfolio: PortfolioView | None = None
         if recorded is not None:
             if await self._orders.resume(recorded):
                 return
@@ -325,9 +325,6 @@ class TradeExecutorService:
                 await self._signals.add(signal)
             elif stored.outcome is not None:
                 return  # decided before; a redelivery changes nothing
-            known, portfolio = await asyncio.gather(
-                self._broker.get_order_by_client_id(client_order_id), self._desk.portfolio()
-            )
             if known is not None:
                 position = await self._positions.get(signal.ticker)
                 is_exit = position is not None and side_closes(known.side, position.position.qty)
@@ -340,8 +337,6 @@ class TradeExecutorService:
             if recorded is not None:
                 await self._orders.cancel_unsent(recorded, f"{reason}: {detail}")
             return
-        if portfolio is None:
-            portfolio = await self._desk.portfolio()
         decision = await self._desk.evaluate_signal(signal, portfolio)
         if recorded is not None and not (
             isinstance(decision, Approved) and decision.side is recorded.side
