@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from trading_bot.core.model import Ticker
-from trading_bot.services.signals import DEFAULT_UNIVERSE
+from trading_bot.core.model import DEFAULT_UNIVERSE, Ticker
 
 
 class ExecutionConfig(BaseModel):

@@ -29,7 +29,7 @@ from trading_bot.core.events import (
     WeightsUpdated,
 )
 from trading_bot.core.market_state import DEFAULT_WINDOW, MarketState
-from trading_bot.core.model import Bar, Direction, Ticker, TradeSignal
+from trading_bot.core.model import DEFAULT_UNIVERSE, Bar, Direction, Ticker, TradeSignal
 from trading_bot.core.ports import (
     Clock,
     EventBus,
@@ -46,9 +46,6 @@ from trading_bot.services.signals_feed import BarRecorder, arrivals
 from trading_bot.services.signals_sentiment import SentimentBook, summarise
 
 log = structlog.stdlib.get_logger(__name__)
-
-DEFAULT_UNIVERSE: Final = ("AAPL", "MSFT", "NVDA", "TSLA", "AMZN")
-"""The tickers traded unless configured otherwise (those of the bundled synthetic market)."""
 
 SIGNALS_GENERATED: Final = "signals_generated"
 """Counter of signals stored and published (labels ``direction`` and ``trigger``)."""

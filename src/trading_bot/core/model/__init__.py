@@ -11,7 +11,7 @@ from trading_bot.core.model._types import (
     Unit,
     UtcDatetime,
 )
-from trading_bot.core.model.market import Bar
+from trading_bot.core.model.market import DEFAULT_UNIVERSE, Bar
 from trading_bot.core.model.news import RawArticle, ScoredArticle, TickerSentiment, content_hash
 from trading_bot.core.model.orders import (
     OrderRequest,
@@ -58,6 +58,7 @@ from trading_bot.core.model.signals import Direction, StrategyOpinion, StrategyS
 
 __all__ = [
     "DEFAULT_STRATEGY_WEIGHTS",
+    "DEFAULT_UNIVERSE",
     "Account",
     "AuditEntry",
     "BacktestRun",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Self
+from typing import Final, Self
 
 from pydantic import Field, model_validator
 
 from trading_bot.core.model._types import BarPrice, Frozen, Ticker, UtcDatetime
+
+DEFAULT_UNIVERSE: Final = ("AAPL", "MSFT", "NVDA", "TSLA", "AMZN")
+"""The tickers traded unless configured otherwise (those of the bundled synthetic market)."""
 
 
 class Bar(Frozen):
