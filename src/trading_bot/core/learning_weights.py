@@ -42,6 +42,8 @@ from trading_bot.core.learning import EvaluationRules
 from trading_bot.core.model import TradeOutcome, WeightChange
 
 _EPSILON = 1e-12
+_UNCHANGED = 1e-9
+"""Weights closer than this to their old value keep it: float noise, not an adjustment."""
 """Tolerance for "the stored weights already sum to 1" and for naming the binding bound."""
 
 
@@ -180,6 +182,9 @@ def adjust_weights(
     if relaxed:
         bounds = {name: (rules.weight_floor, 1.0) for name in names}
     new = water_fill(targets, bounds)
+    # The water level is found numerically: a weight it leaves where it was, give or take
+    # rounding, has not changed (no adjustment is recorded for it).
+    new = {n: old[n] if abs(new[n] - old[n]) <= _UNCHANGED else new[n] for n in names}
 
     total_before = math.fsum(old.values())
     reasons: dict[str, str] = {}
@@ -289,6 +294,11 @@ def _reason(
         return (
             f"{name}: {evidence.trades} of {rules.min_trades} trades needed; "
             f"{old:.4f} to {new:.4f} to keep the floor and the sum"
+        )
+    if new == old:
+        return (
+            f"{name}: {evidence.trades} trades, reward {evidence.reward:.2f}, unchanged at "
+            f"{old:.4f} (the other weights cannot give way, or the target is the weight)"
         )
     notes: list[str] = []
     delta = new - old

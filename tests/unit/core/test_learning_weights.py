@@ -361,3 +361,14 @@ def test_water_fill_when_bounds_bind_clips_and_levels_the_rest() -> None:
 def test_water_fill_when_bounds_cannot_sum_to_one_refuses_them() -> None:
     with pytest.raises(DataError, match="cannot sum to 1"):
         water_fill({"a": 0.5, "b": 0.5}, {"a": (0.6, 0.7), "b": (0.6, 0.7)})
+
+
+def test_adjust_weights_when_only_one_strategy_qualifies_records_no_change() -> None:
+    # The others are pinned below their minimum of trades, so the sum leaves it nowhere to go.
+    guarded = rules(min_trades=20, learning_rate=0.1, max_shift=0.1, weight_floor=0.05)
+
+    adjustment = adjust_weights(EQUAL, history("momentum", [0.03] * 25), guarded)
+
+    assert adjustment.changes == ()
+    assert adjustment.weights == EQUAL
+    assert "unchanged at 0.3333" in adjustment.reasons["momentum"]
