@@ -47,11 +47,18 @@ async def arrivals(feed: MarketDataFeed, limit: int) -> AsyncGenerator[list[Bar]
             await close()  # the feed lets go of its connection when we stop early
 
 
+def _report_failure(task: asyncio.Task[int]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("storing feed bars failed", exc_info=task.exception())
+
+
 class BarRecorder:
     """Collect bars and write them with ``MarketDataRepository.add_bars``, one batch at a time.
 
-    A batch that cannot be written because storage is down is kept and retried with the next
-    one; a batch storage refuses is retried bar by bar, so only the bars it refuses are lost.
+    A full batch is written in the background, so evaluating the bars that follow never waits
+    for the insert. A batch that cannot be written because storage is down is kept and retried
+    with the next one; a batch storage refuses is retried bar by bar, so only the bars it refuses
+    are lost.
     """
 
     def __init__(
@@ -64,6 +71,7 @@ class BarRecorder:
         self._batch_size = batch_size
         self._waiting: list[Bar] = []
         self._lock = asyncio.Lock()
+        self._writing: asyncio.Task[int] | None = None
 
     @property
     def waiting(self) -> int:
@@ -71,10 +79,13 @@ class BarRecorder:
         return len(self._waiting)
 
     async def add(self, bar: Bar) -> None:
-        """Queue ``bar``; write the batch once it is full."""
+        """Queue ``bar``; once the batch is full, start writing it (without waiting for it)."""
         self._waiting.append(bar)
-        if len(self._waiting) >= self._batch_size:
-            await self.flush()
+        if len(self._waiting) >= self._batch_size and (
+            self._writing is None or self._writing.done()
+        ):
+            self._writing = asyncio.create_task(self.flush(), name="store-feed-bars")
+            self._writing.add_done_callback(_report_failure)
 
     async def flush(self) -> int:
         """Write every waiting bar; return how many were new to storage."""

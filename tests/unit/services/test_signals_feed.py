@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from trading_bot.adapters.clocks import SimulatedClock
+from trading_bot.core.errors import StorageUnavailableError
 from trading_bot.core.model import Bar
-from trading_bot.core.ports import MarketDataFeed
-from trading_bot.services.signals_feed import arrivals
+from trading_bot.core.ports import MarketDataFeed, MarketDataRepository
+from trading_bot.services.signals_feed import BarRecorder, arrivals
+from trading_bot.testing.metrics import RecordingMetrics
 from trading_bot.testing.signals import DEFAULT_NOW
+from trading_bot.testing.trading_rigs import Storage, copy_database, sqlite_template
 
 
 def bar(ticker: str, minute: int = 0) -> Bar:
@@ -118,3 +123,79 @@ async def test_stopping_early_closes_the_feed(grouped: bool) -> None:
 
     assert [b.ticker for b in first] == ["AAPL"]
     assert framed.closed
+
+
+# Storing the feed's bars -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return asyncio.run(sqlite_template(tmp_path_factory.mktemp("template")))
+
+
+@pytest.fixture
+async def storage(database_template: Path, tmp_path: Path) -> AsyncIterator[Storage]:
+    opened = Storage.open(copy_database(database_template, tmp_path), SimulatedClock(DEFAULT_NOW))
+    yield opened
+    await opened.close()
+
+
+class GatedBars:
+    """The real bar repository behind a gate the test opens, and an outage it can switch on."""
+
+    def __init__(self, stored: MarketDataRepository) -> None:
+        self.stored = stored
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.down = False
+
+    async def add_bars(self, bars: Sequence[Bar]) -> int:
+        await self.gate.wait()
+        if self.down:
+            raise StorageUnavailableError("database unavailable")
+        return await self.stored.add_bars(bars)
+
+    async def bars(self, ticker: str, start: datetime, end: datetime) -> list[Bar]:
+        return await self.stored.bars(ticker, start, end)
+
+    async def tickers(self) -> list[str]:
+        return await self.stored.tickers()
+
+
+async def stored_tickers(storage: Storage) -> list[str]:
+    return await storage.repositories.market_data.tickers()
+
+
+async def test_a_full_batch_is_written_without_holding_up_the_next_bars(storage: Storage) -> None:
+    gated = GatedBars(storage.repositories.market_data)
+    recorder = BarRecorder(gated, RecordingMetrics(), batch_size=2)
+    gated.gate.clear()  # a slow insert
+
+    async with asyncio.timeout(5):
+        for minute in range(5):
+            await recorder.add(bar("AAPL", minute))
+
+    assert await stored_tickers(storage) == []
+    gated.gate.set()
+    await recorder.flush()
+    end = DEFAULT_NOW + timedelta(minutes=10)
+    assert len(await storage.repositories.market_data.bars("AAPL", DEFAULT_NOW, end)) == 5
+
+
+async def test_bars_are_kept_while_storage_is_down_and_written_once_it_is_back(
+    storage: Storage,
+) -> None:
+    gated = GatedBars(storage.repositories.market_data)
+    metrics = RecordingMetrics()
+    recorder = BarRecorder(gated, metrics, batch_size=100)
+    await recorder.add(bar("AAPL"))
+    gated.down = True
+
+    assert await recorder.flush() == 0
+    assert recorder.waiting == 1
+    gated.down = False
+    await recorder.add(bar("MSFT"))
+
+    assert await recorder.flush() == 2
+    assert await stored_tickers(storage) == ["AAPL", "MSFT"]
+    assert metrics.count("bar_store_failures", kind="unavailable") == 1
