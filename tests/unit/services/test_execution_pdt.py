@@ -3,11 +3,8 @@ refuse a new entry on a small margin account, and nothing changes for a cash acc
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -21,21 +18,9 @@ from trading_bot.testing.bus import quick_memory_config
 from trading_bot.testing.metrics import RecordingMetrics
 from trading_bot.testing.signals import DEFAULT_NOW, make_signal
 from trading_bot.testing.storage_records import make_execution
-from trading_bot.testing.trading_rigs import Storage, build_executor, copy_database, sqlite_template
+from trading_bot.testing.trading_rigs import Storage, build_executor
 
 SMALL = PaperBrokerConfig(starting_cash=Decimal(20_000))
-
-
-@pytest.fixture(scope="module")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return asyncio.run(sqlite_template(tmp_path_factory.mktemp("template")))
-
-
-@pytest.fixture
-async def storage(database_template: Path, tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = Storage.open(copy_database(database_template, tmp_path), SimulatedClock(DEFAULT_NOW))
-    yield opened
-    await opened.close()
 
 
 async def three_day_trades(storage: Storage) -> None:

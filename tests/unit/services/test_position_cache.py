@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from trading_bot.adapters.clocks import SimulatedClock
 from trading_bot.core.model import Position, PositionRecord
 from trading_bot.core.ports import PositionRepository
 from trading_bot.services.position_cache import CachedPositions
 from trading_bot.testing.signals import DEFAULT_NOW, make_signal
-from trading_bot.testing.trading_rigs import Storage, copy_database, sqlite_template
-
-
-@pytest.fixture(scope="module")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return asyncio.run(sqlite_template(tmp_path_factory.mktemp("template")))
-
-
-@pytest.fixture
-async def storage(database_template: Path, tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = Storage.open(copy_database(database_template, tmp_path), SimulatedClock(DEFAULT_NOW))
-    yield opened
-    await opened.close()
+from trading_bot.testing.trading_rigs import Storage
 
 
 class CountedReads:

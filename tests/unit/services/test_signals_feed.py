@@ -6,18 +6,16 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from trading_bot.adapters.clocks import SimulatedClock
 from trading_bot.core.errors import StorageUnavailableError
 from trading_bot.core.model import Bar
 from trading_bot.core.ports import MarketDataFeed, MarketDataRepository
 from trading_bot.services.signals_feed import BarRecorder, arrivals
 from trading_bot.testing.metrics import RecordingMetrics
 from trading_bot.testing.signals import DEFAULT_NOW
-from trading_bot.testing.trading_rigs import Storage, copy_database, sqlite_template
+from trading_bot.testing.trading_rigs import Storage
 
 
 def bar(ticker: str, minute: int = 0) -> Bar:
@@ -126,18 +124,6 @@ async def test_stopping_early_closes_the_feed(grouped: bool) -> None:
 
 
 # Storing the feed's bars -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return asyncio.run(sqlite_template(tmp_path_factory.mktemp("template")))
-
-
-@pytest.fixture
-async def storage(database_template: Path, tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = Storage.open(copy_database(database_template, tmp_path), SimulatedClock(DEFAULT_NOW))
-    yield opened
-    await opened.close()
 
 
 class GatedBars:
