@@ -9,6 +9,7 @@ The trade's own update comes last, so a trade found final in storage had all its
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -278,22 +279,26 @@ class OrderFlow:
                     trade.ticker, trade.client_order_id, filled_at, realized
                 )
             await self._sync_position(trade, report, intent)
-        if report.status.is_final and trade.signal_id is not None:
-            await self._signals.record_outcome(trade.signal_id, report.status, report.reason)
-        updated = await self._trades.update(
-            trade.model_copy(
-                update={
-                    "status": report.status,
-                    "filled_qty": report.filled_qty,
-                    "price": report.price,
-                    "commission": report.commission,
-                    "reason": report.reason,
-                    "broker_order_id": report.broker_order_id or trade.broker_order_id,
-                    "realized_pnl": realized,
-                    "executed_at": now,
-                }
-            )
+        settled = trade.model_copy(
+            update={
+                "status": report.status,
+                "filled_qty": report.filled_qty,
+                "price": report.price,
+                "commission": report.commission,
+                "reason": report.reason,
+                "broker_order_id": report.broker_order_id or trade.broker_order_id,
+                "realized_pnl": realized,
+                "executed_at": now,
+            }
         )
+        if report.status.is_final and trade.signal_id is not None:
+            # Two rows of their own: written together, both before anything is published.
+            _, updated = await asyncio.gather(
+                self._signals.record_outcome(trade.signal_id, report.status, report.reason),
+                self._trades.update(settled),
+            )
+        else:
+            updated = await self._trades.update(settled)
         if report.status is not trade.status:
             await self._count(updated, intent, filled_at)
         if report.status.is_final:
@@ -317,8 +322,9 @@ class OrderFlow:
 
     async def publish_portfolio(self) -> None:
         """Publish the account and positions as the broker reports them now."""
-        account = await self._broker.get_account()
-        positions = await self._broker.get_positions()
+        account, positions = await asyncio.gather(
+            self._broker.get_account(), self._broker.get_positions()
+        )
         start = await self._risk_state.start_of_day_equity(account.equity)
         now = self._clock.now()
         update = PortfolioUpdate(
