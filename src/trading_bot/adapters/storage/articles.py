@@ -55,7 +55,7 @@ class SqlArticleRepository:
         """Return the ids not stored yet, in the given order, each once."""
         unique = list(dict.fromkeys(article_ids))
         seen: set[str] = set()
-        async with self._db.transaction("filter unseen articles") as session:
+        async with self._db.read("filter unseen articles") as session:
             for batch in chunks(unique):
                 found = await session.scalars(select(ArticleRow.id).where(ArticleRow.id.in_(batch)))
                 seen.update(found)
@@ -120,7 +120,7 @@ class SqlArticleRepository:
         if until is not None:
             conditions.append(ArticleRow.published_at < until)
         joined = select(_Level, ArticleRow).join(ArticleRow, ArticleRow.id == _Level.article_id)
-        async with self._db.transaction("query articles") as session:
+        async with self._db.read("query articles") as session:
             total = await session.scalar(
                 select(func.count())
                 .select_from(_Level)

@@ -71,7 +71,7 @@ class SqlAuditRepository:
             conditions.append(AuditRow.action == action)
         if since is not None:
             conditions.append(AuditRow.timestamp >= since)
-        async with self._db.transaction("query audit log") as session:
+        async with self._db.read("query audit log") as session:
             total = await session.scalar(
                 select(func.count()).select_from(AuditRow).where(*conditions)
             )

@@ -61,7 +61,7 @@ class SqlBacktestRunRepository:
     async def query(self, *, limit: int = 50, offset: int = 0) -> Page[BacktestRun]:
         """Return one page of runs, newest first, and the total."""
         check_page(limit, offset)
-        async with self._db.transaction("list backtest runs") as session:
+        async with self._db.read("list backtest runs") as session:
             total = await session.scalar(select(func.count()).select_from(BacktestRunRow))
             rows = await session.scalars(
                 select(BacktestRunRow)

@@ -26,7 +26,7 @@ from trading_bot.core.errors import ConfigurationError, DataError, StorageUnavai
 
 _UNDEFINED_TABLE = "42P01"
 _READ_ONLY = "trading_bot_read_only"
-"""Execution option of a ``Database.lookup`` connection."""
+"""Execution option of a ``Database.lookup`` or ``Database.read`` connection on SQLite."""
 
 
 def parse_url(url: str) -> URL:
@@ -197,6 +197,20 @@ class Database:
                 else:
                     await connection.execution_options(isolation_level="AUTOCOMMIT")
                 async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+                    yield session
+
+    @asynccontextmanager
+    async def read(self, where: str = "storage") -> AsyncIterator[AsyncSession]:
+        """Yield a session for a read of several statements that must agree (a page and its
+        total): one transaction, which on SQLite is deferred, so it takes no write lock."""
+        with translated_errors(where):
+            async with self.engine.connect() as connection:
+                if self.dialect == "sqlite":
+                    await connection.execution_options(**{_READ_ONLY: True})
+                async with (
+                    AsyncSession(bind=connection, expire_on_commit=False) as session,
+                    session.begin(),
+                ):
                     yield session
 
     @asynccontextmanager

@@ -67,14 +67,14 @@ class SqlReadQueries:
 
     async def control_state(self, keys: Sequence[str], actions: Sequence[str]) -> ControlState:
         """Return the stored values of ``keys`` and the newest audit entry of ``actions``."""
-        async with self._db.transaction("read control state") as session:
+        async with self._db.read("read control state") as session:
             return await _control_state(session, keys, actions)
 
     async def portfolio_overview(
         self, keys: Sequence[str], actions: Sequence[str]
     ) -> PortfolioOverview:
         """Return the open positions count, the latest snapshot and the control state."""
-        async with self._db.transaction("read portfolio overview") as session:
+        async with self._db.read("read portfolio overview") as session:
             positions = await session.scalar(select(func.count()).select_from(PositionRow))
             snapshot = await session.scalar(
                 select(PortfolioSnapshotRow)
@@ -131,7 +131,7 @@ class SqlReadQueries:
         wanted = list(dict.fromkeys(article_ids))
         levels: list[tuple[ArticleSentimentRow, ArticleRow]] = []
         mentions: dict[tuple[str, str], list[TickerSentiment]] = defaultdict(list)
-        async with self._db.transaction("get articles") as session:
+        async with self._db.read("get articles") as session:
             for batch in chunks(wanted):
                 found = await session.execute(
                     select(ArticleSentimentRow, ArticleRow)

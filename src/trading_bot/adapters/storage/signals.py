@@ -94,7 +94,7 @@ class SqlSignalRepository:
             conditions.append(SignalRow.generated_at >= since)
         if until is not None:
             conditions.append(SignalRow.generated_at < until)
-        async with self._db.transaction("query signals") as session:
+        async with self._db.read("query signals") as session:
             total = await session.scalar(
                 select(func.count()).select_from(SignalRow).where(*conditions)
             )

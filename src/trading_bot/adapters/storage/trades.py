@@ -182,7 +182,7 @@ class SqlTradeRepository:
             conditions.append(TradeRow.pnl > 0 if profitable else TradeRow.pnl <= 0)
         if status is not None:
             conditions.append(TradeRow.status == status)
-        async with self._db.transaction("query trades") as session:
+        async with self._db.read("query trades") as session:
             total = await session.scalar(
                 select(func.count())
                 .select_from(TradeRow)

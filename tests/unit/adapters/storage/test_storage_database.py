@@ -74,7 +74,7 @@ def test_database_repr_when_url_has_a_password_hides_it() -> None:
     assert "secret" not in repr(database)
 
 
-async def test_lookup_on_sqlite_reads_while_another_connection_holds_the_write_lock(
+async def test_reads_on_sqlite_go_on_while_another_connection_holds_the_write_lock(
     tmp_path: Path,
 ) -> None:
     # A dashboard read must not queue behind the executor's write.
@@ -87,12 +87,16 @@ async def test_lookup_on_sqlite_reads_while_another_connection_holds_the_write_l
         await writer.execute(text("UPDATE kv SET v = 'true'"))
         async with database.lookup() as reader:
             seen = await reader.scalar(text("SELECT v FROM kv"))
+        async with database.read() as page_reader:  # several statements, one snapshot
+            count = await page_reader.scalar(text("SELECT count(*) FROM kv"))
+            page = await page_reader.scalar(text("SELECT v FROM kv"))
         with pytest.raises(StorageUnavailableError):
             async with database.transaction() as second_writer:  # waits 200 ms, then gives up
                 await second_writer.scalar(text("SELECT v FROM kv"))
     await database.dispose()
 
     assert seen == "false"  # the committed value, not the writer's uncommitted one
+    assert (count, page) == (1, "false")
 
 
 async def test_postgres_after_its_connections_are_killed_fails_once_then_reconnects(
