@@ -25,6 +25,7 @@ from trading_bot.core.errors import (
 )
 from trading_bot.core.events import PortfolioUpdated, TradeExecuted
 from trading_bot.core.model import (
+    Account,
     OrderRequest,
     OrderResult,
     OrderStatus,
@@ -272,13 +273,19 @@ class OrderFlow:
         realized = trade.realized_pnl
         if trade.is_exit and report.filled_qty > 0 and (fill_grew or realized is None):
             realized = await self._realized_pnl(trade, report, filled_at)
+        broker_now: tuple[Account, list[Position]] | None = None
         if fill_grew:
+            # The broker's state after this fill, asked once: the stored position and the
+            # published portfolio both come from it (nothing else trades under the lock).
+            broker_now = await asyncio.gather(
+                self._broker.get_account(), self._broker.get_positions()
+            )
             if trade.is_exit:
                 # Kept before the position goes: a settle cut short finds the P&L by order id.
                 await self._risk_state.record_exit(
                     trade.ticker, trade.client_order_id, filled_at, realized
                 )
-            await self._sync_position(trade, report, intent)
+            await self._sync_position(trade, report, intent, broker_now[1])
         settled = trade.model_copy(
             update={
                 "status": report.status,
@@ -316,15 +323,12 @@ class OrderFlow:
                 reason=updated.reason,
                 client_order_id=updated.client_order_id,
             )
-        if fill_grew:
-            await self.publish_portfolio()
+        if broker_now is not None:
+            await self._publish_portfolio(*broker_now)
         return updated
 
-    async def publish_portfolio(self) -> None:
-        """Publish the account and positions as the broker reports them now."""
-        account, positions = await asyncio.gather(
-            self._broker.get_account(), self._broker.get_positions()
-        )
+    async def _publish_portfolio(self, account: Account, positions: list[Position]) -> None:
+        """Publish the account and positions the broker reported after a fill."""
         start = await self._risk_state.start_of_day_equity(account.equity)
         now = self._clock.now()
         update = PortfolioUpdate(
@@ -381,13 +385,14 @@ class OrderFlow:
         return (gross - report.commission - entry_commission).quantize(_PNL_PLACES)
 
     async def _sync_position(
-        self, trade: TradeExecution, report: _Report, intent: OrderIntent | None
+        self,
+        trade: TradeExecution,
+        report: _Report,
+        intent: OrderIntent | None,
+        at_broker: list[Position],
     ) -> None:
         """Copy the broker's position in the ticker to storage, with its stops and entry."""
-        held = next(
-            (p for p in await self._broker.get_positions() if p.ticker == trade.ticker and p.qty),
-            None,
-        )
+        held = next((p for p in at_broker if p.ticker == trade.ticker and p.qty), None)
         if held is None:
             await self._positions.delete(trade.ticker)
             return

@@ -139,10 +139,6 @@ class RiskStateStore:
         self._start_equity_of: tuple[date, Decimal] | None = None
         self._flag_checked_on: date | None = None
 
-    async def paused(self) -> bool:
-        """Return True when an operator paused new entries."""
-        return await self._store.get(PAUSED_KEY) == "true"
-
     async def auto_pauses(self) -> dict[str, AutoPause]:
         """Return the conditions that paused new entries on their own (none when unset).
 

@@ -16,6 +16,7 @@ from typing import Any, Self
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -68,7 +69,7 @@ def install_sqlite_transactions(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _begin_immediate(connection: Connection) -> None:
         if connection.get_execution_options().get(_READ_ONLY):
-            connection.exec_driver_sql("BEGIN")  # a lookup: a snapshot, no write lock
+            connection.exec_driver_sql("BEGIN")  # a read: a snapshot, no write lock
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -190,28 +191,31 @@ class Database:
         statement is its own snapshot); on SQLite in a deferred transaction, which takes no write
         lock. Writing through it is a mistake: use ``transaction``.
         """
-        with translated_errors(where):
-            async with self.engine.connect() as connection:
-                if self.dialect == "sqlite":
-                    await connection.execution_options(**{_READ_ONLY: True})
-                else:
-                    await connection.execution_options(isolation_level="AUTOCOMMIT")
-                async with AsyncSession(bind=connection, expire_on_commit=False) as session:
-                    yield session
+        async with self._reading(where) as connection:
+            if self.dialect != "sqlite":
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+                yield session
 
     @asynccontextmanager
     async def read(self, where: str = "storage") -> AsyncIterator[AsyncSession]:
         """Yield a session for a read of several statements that must agree (a page and its
         total): one transaction, which on SQLite is deferred, so it takes no write lock."""
+        async with (
+            self._reading(where) as connection,
+            AsyncSession(bind=connection, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+
+    @asynccontextmanager
+    async def _reading(self, where: str) -> AsyncIterator[AsyncConnection]:
+        """Yield a connection whose transactions SQLite begins deferred (no write lock)."""
         with translated_errors(where):
             async with self.engine.connect() as connection:
                 if self.dialect == "sqlite":
                     await connection.execution_options(**{_READ_ONLY: True})
-                async with (
-                    AsyncSession(bind=connection, expire_on_commit=False) as session,
-                    session.begin(),
-                ):
-                    yield session
+                yield connection
 
     @asynccontextmanager
     async def transaction(self, where: str = "storage") -> AsyncIterator[AsyncSession]:
