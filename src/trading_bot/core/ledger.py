@@ -59,6 +59,7 @@ class Ledger:
         self._positions: dict[str, LedgerPosition] = {}
         self._realized_pnl = Decimal(0)
         self._commission_paid = Decimal(0)
+        self._fills = 0
 
     @property
     def cash(self) -> Decimal:
@@ -79,6 +80,11 @@ class Ledger:
     def commission_paid(self) -> Decimal:
         """Return the commission charged on every fill so far."""
         return self._commission_paid
+
+    @property
+    def fills(self) -> int:
+        """Return how many fills were booked (it changes whenever cash or a position does)."""
+        return self._fills
 
     def position_qty(self, ticker: str) -> Decimal:
         """Return the signed quantity held in ``ticker`` (0 when flat)."""
@@ -107,6 +113,7 @@ class Ledger:
             raise ValueError("fill time must be timezone-aware")
 
         signed = qty if side is OrderSide.BUY else -qty
+        self._fills += 1
         self._cash -= signed * price + commission
         self._commission_paid += commission
 

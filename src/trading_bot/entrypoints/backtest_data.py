@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from pydantic import BaseModel
 
-from trading_bot.core.events import BarClosed
 from trading_bot.core.model import Bar
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -28,7 +28,6 @@ CHUNK_BARS = 65_536
 
 _M = TypeVar("_M", bound=BaseModel)
 _BAR_FIELDS = frozenset(Bar.model_fields)
-_CLOSED_FIELDS = frozenset(BarClosed.model_fields)
 _SAMPLE_SKIPPED = 20
 
 
@@ -73,21 +72,6 @@ def trusted_bar(  # noqa: PLR0917 - a bar's eight facts, in the order the replay
     )
 
 
-def trusted_bar_closed(bar: Bar, occurred_at: datetime, event_id: Any) -> BarClosed:
-    """Return the ``BarClosed`` of a trusted bar (``event_id`` a ``uuid.UUID``)."""
-    return trusted(
-        BarClosed,
-        {
-            "event_id": event_id,
-            "occurred_at": occurred_at,
-            "schema_version": 1,
-            "type": "BarClosed",
-            "bar": bar,
-        },
-        _CLOSED_FIELDS,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class SkippedRows:
     """Rows left out of a backtest: how many per reason, and the first few with their place."""
@@ -114,6 +98,17 @@ class BarChunk:
     close: list[float]
     volume: list[float]
     interval: list[int]
+
+    def times(self) -> dict[int, datetime]:
+        """Return every time the chunk's bars open or close at, by its UTC microseconds.
+
+        Converted together: bars of many tickers share their times, a bar closes when the next
+        one opens, and numpy and pandas turn an array of them into datetimes faster than Python
+        turns one.
+        """
+        distinct = np.unique(np.concatenate((self.opens_at, self.closes_at)))
+        converted = pd.DatetimeIndex(distinct.astype("datetime64[us]"), tz=UTC).to_pydatetime()
+        return dict(zip(distinct.tolist(), converted.tolist(), strict=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import uuid
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from trading_bot.entrypoints.backtest_data import (
     from_micros,
     micros,
     trusted_bar,
-    trusted_bar_closed,
 )
 from trading_bot.entrypoints.backtest_news import NewsTape
 from trading_bot.services.execution import TradeExecutorService
@@ -57,10 +55,11 @@ class EquityTrace:
 class Replay:
     """The merge of bar opens, bar closes and news, in time order (see the module docstring).
 
-    This loop runs once or twice per bar, so it avoids what it can: a time already converted is
-    reused from a small cache (bars of many tickers share their times, and a bar closes when the
-    next one opens), the bus is drained only after a step that published, and bars are built
-    from checked values (``trusted_bar``).
+    This loop runs twice per bar, so it avoids what it can: times are converted a chunk at a
+    time (bars of many tickers share their times, and a bar closes when the next one opens),
+    bars are built from checked values (``trusted_bar``) and handed to the services' bar
+    handlers without a message around them, and the bus is drained only after a step that
+    published.
     """
 
     def __init__(
@@ -97,23 +96,27 @@ class Replay:
         self._benchmark_name = tape.names[self._benchmark]
         articles = news.articles
         news_at = [micros(a.article.available_at) for a in articles]
+        next_news = news_at[0] if news_at else _NEVER
         last_close = int(tape.closes_at.max())
         total = len(tape)
         opened = 0
         closing = self._closing
+        clock = self._clock
         broker_open = self._broker.on_bar_open
-        time_of = self._time
         for chunk in tape.chunks():
-            self._times.clear()  # keeps the cache to one chunk's times
+            times = self._times = chunk.times()
             for i, ticker in enumerate(chunk.tickers):
                 at = chunk.opens_at[i]
-                if (closing and closing[0][0] <= at) or (
-                    self._released < len(news_at) and news_at[self._released] <= at
-                ):
+                if next_news <= at:
                     await self._until(at, articles, news_at)
-                opens = time_of(at)
+                    released = self._released
+                    next_news = news_at[released] if released < len(news_at) else _NEVER
+                else:
+                    while closing and closing[0][0] <= at:
+                        await self._close(heapq.heappop(closing))
+                opens = times[at]
                 if at > self._now:
-                    await self._clock.advance_to(opens)
+                    await clock.advance_to(opens)
                     self._now = at
                 bar = trusted_bar(
                     ticker,
@@ -171,18 +174,17 @@ class Replay:
                 return
 
     async def _close(self, item: tuple[int, str, int, Bar]) -> None:
-        at, ticker, sequence, bar = item
-        closes = self._time(at)
+        at, ticker, _, bar = item
         if at > self._now:
-            await self._clock.advance_to(closes)
+            await self._clock.advance_to(self._time(at))
             self._now = at
         bus = self._bus
         broker = self._broker
         if broker.on_bar_close(bar):
             await self._executor.reconcile_pending()
-        message = trusted_bar_closed(bar, closes, sequence_id(sequence))
-        await self._executor.on_bar_closed(message)
-        await self._signals.on_bar_closed(message)
+        # The handlers the services' ``market:bars`` consumers call with each ``BarClosed``.
+        await self._executor.on_bar(bar)
+        await self._signals.on_bar(bar)
         if bus.published != bus.drained:
             await bus.settle()
         if ticker == self._benchmark_name:
@@ -205,17 +207,5 @@ class Replay:
         await self._bus.settle()
 
 
-def sequence_id(sequence: int) -> uuid.UUID:
-    """Return the event id of the ``sequence``-th bar of a run: ``UUID(int=sequence)``.
-
-    Built without ``UUID.__init__``'s parsing, which would cost more than the strategies spend
-    on the bar; the value is the same.
-    """
-    made = _new_uuid(uuid.UUID)
-    _set(made, "int", sequence)
-    _set(made, "is_safe", uuid.SafeUUID.unknown)
-    return made
-
-
-_new_uuid = object.__new__
-_set = object.__setattr__
+_NEVER = 2**63 - 1
+"""A time after every bar (UTC microseconds): when no article is left to release."""

@@ -259,24 +259,32 @@ class TradeExecutorService:
             await self._handle_signal(signal)
 
     async def on_bar_closed(self, message: Message) -> None:
-        """Update the quote book and exit a held position whose stop or target the bar reached."""
+        """Handle the bar of a ``BarClosed`` (``on_bar``)."""
         if not isinstance(message, BarClosed):
             raise self._refuse(Streams.MARKET_BARS, "BarClosed", message)
-        bar = message.bar
-        if bar.ticker not in self._universe:
+        await self.on_bar(message.bar)
+
+    async def on_bar(self, bar: Bar) -> None:
+        """Update the quote book and exit a held position whose stop or target the bar reached."""
+        ticker = bar.ticker
+        if ticker not in self._universe:
             self._metrics.increment(BARS_IGNORED, reason="unknown_ticker")
             return
-        price = Decimal(repr(bar.close))
-        self._observe_price(bar.ticker, price, bar.closes_at)
-        last = self._last_bar_close.get(bar.ticker)
-        if last is not None and bar.closes_at < last:
+        closes_at = bar.closes_at
+        self._observe_price(ticker, bar.close, closes_at)
+        last = self._last_bar_close.get(ticker)
+        if last is not None and closes_at < last:
             self._metrics.increment(BARS_IGNORED, reason="out_of_order")
             return
-        self._last_bar_close[bar.ticker] = bar.closes_at
+        self._last_bar_close[ticker] = closes_at
         if self._on_bar is not None:
-            self._on_bar(bar.ticker)
+            self._on_bar(ticker)
+        if self._positions.known_unheld(ticker):
+            # Nothing to watch, and no need to wait for the lock: a position a decision in
+            # flight is about to open cannot be triggered by a bar that closed before it.
+            return
         async with self._lock:
-            await self._watch_stops(bar, price)
+            await self._watch_stops(bar, closes_at)
 
     async def on_close_position(self, message: Message) -> None:
         """Close the whole position in the command's ticker through the normal order path."""
@@ -358,11 +366,12 @@ class TradeExecutorService:
 
     # -- stops --------------------------------------------------------------------------------
 
-    async def _watch_stops(self, bar: Bar, price: Decimal) -> None:
-        ticker, bar_opened, bar_closed = bar.ticker, bar.timestamp, bar.closes_at
+    async def _watch_stops(self, bar: Bar, bar_closed: datetime) -> None:
+        ticker, bar_opened = bar.ticker, bar.timestamp
         stored = await self._positions.get(ticker)
         if stored is None:
             return
+        price = Decimal(repr(bar.close))
         stored = await self._trailing.follow(stored, bar)
         if self._brackets:
             if not levels_reached(stored.position, bar.high, bar.low):
@@ -417,7 +426,7 @@ class TradeExecutorService:
     async def _exit_in_flight(self, ticker: str) -> bool:
         return any(t.ticker == ticker and t.is_exit for t in await self._trades.pending())
 
-    def _observe_price(self, ticker: str, price: Decimal, as_of: datetime) -> None:
+    def _observe_price(self, ticker: str, price: Decimal | float, as_of: datetime) -> None:
         """Update the quote book unless it already holds a newer price."""
         known = self._price_as_of.get(ticker)
         if known is not None and as_of < known:

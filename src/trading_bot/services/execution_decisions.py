@@ -53,8 +53,8 @@ class QuoteBook(PriceSource, Protocol):
     The executor writes it from the bars it consumes; the paper broker fills at it.
     """
 
-    def update(self, ticker: str, price: Decimal) -> None:
-        """Record ``price`` as the latest for ``ticker``."""
+    def update(self, ticker: str, price: Decimal | float) -> None:
+        """Record ``price`` (a float: a bar's close) as the latest for ``ticker``."""
         ...
 
 

@@ -31,6 +31,11 @@ class CachedPositions:
         """Return the open position in ``ticker``, or None when none is held."""
         return (await self._load()).get(ticker)
 
+    def known_unheld(self, ticker: str) -> bool:
+        """Return True when memory holds every position and none in ``ticker``: a question
+        answered without awaiting anything."""
+        return self._held is not None and ticker not in self._held
+
     async def upsert(self, position: Position, *, entry_signal_id: uuid.UUID | None = None) -> None:
         """Store the position, then remember what storage now holds (it merges kept fields)."""
         try:

@@ -244,12 +244,15 @@ class SignalGeneratorService:
             )
 
     async def on_bar_closed(self, message: BarClosed) -> TradeSignal | None:
+        """Handle the bar of a ``BarClosed`` (``on_bar``)."""
+        return await self.on_bar(message.bar)
+
+    async def on_bar(self, bar: Bar) -> TradeSignal | None:
         """Advance the bar's ticker and evaluate it; return the signal published, if any.
 
         A bar outside the universe, or not newer than the ticker's last one, is ignored and
         counted.
         """
-        bar = message.bar
         if bar.ticker not in self._universe:
             self._ignore(bar, "unknown_ticker")
             return None

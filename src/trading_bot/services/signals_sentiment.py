@@ -12,6 +12,7 @@ import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Final
 
 from trading_bot.core.model import ScoredArticle, SentimentContext, SentimentObservation
 
@@ -95,11 +96,15 @@ class NewsSummary:
     article_ids: tuple[str, ...]
 
 
+NO_NEWS: Final = NewsSummary(None, ())
+"""The summary of a ticker with no news (most bars of most tickers)."""
+
+
 def summarise(context: SentimentContext | None, now: datetime, max_articles: int) -> NewsSummary:
     """Return the confidence-weighted mean score of the observations available at ``now`` and
     the ids of the newest ``max_articles`` of them."""
     if context is None:
-        return NewsSummary(None, ())
+        return NO_NEWS
     available = [o for o in context.observations if o.available_at <= now]
     weight = math.fsum(o.confidence for o in available)
     score = math.fsum(o.score * o.confidence for o in available) / weight if weight > 0 else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
@@ -16,25 +17,41 @@ class LatestPrices:
     """
 
     def __init__(self, initial: Mapping[str, Decimal] | None = None) -> None:
-        self._prices: dict[str, Decimal] = {}
+        # A bar's close is kept as the float it came as and turned into a Decimal when asked:
+        # prices are written on every bar and read only when an order or the account needs them.
+        self._prices: dict[str, Decimal | float] = {}
         for ticker, price in (initial or {}).items():
             self.update(ticker, price)
 
-    def update(self, ticker: str, price: Decimal) -> None:
-        """Record ``price`` as the latest for ``ticker``; refuse a non-positive or NaN price."""
-        if not price.is_finite() or price <= 0:
+    def update(self, ticker: str, price: Decimal | float) -> None:
+        """Record ``price`` as the latest for ``ticker``; refuse a non-positive or NaN price.
+
+        A float (a bar's close) reads back as its shortest decimal spelling, not the binary
+        float's exact value.
+        """
+        finite = price.is_finite() if isinstance(price, Decimal) else math.isfinite(price)
+        if not finite or price <= 0:
             raise ValueError(f"price of {ticker} must be finite and positive, got {price}")
         self._prices[ticker] = price
 
     def update_from_bar(self, bar: Bar) -> None:
-        """Record the close of a bar (its shortest decimal spelling, not the binary float)."""
-        self._prices[bar.ticker] = Decimal(repr(bar.close))
+        """Record the close of a bar."""
+        self._prices[bar.ticker] = bar.close
 
     def last_price(self, ticker: str) -> Decimal | None:
         """Return the latest price of ``ticker``, or None before any was seen."""
-        return self._prices.get(ticker)
+        price = self._prices.get(ticker)
+        if price is None or isinstance(price, Decimal):
+            return price
+        exact = self._prices[ticker] = Decimal(repr(price))
+        return exact
 
     @property
     def prices(self) -> Mapping[str, Decimal]:
         """Return every known price by ticker, read-only."""
-        return MappingProxyType(self._prices)
+        exact: dict[str, Decimal] = {}
+        for ticker in list(self._prices):
+            price = self.last_price(ticker)
+            if price is not None:
+                exact[ticker] = price
+        return MappingProxyType(exact)

@@ -123,10 +123,16 @@ class SimulatedBroker:
         # Latest prices as the bars gave them; turned into Decimal only when an order or the
         # account needs them (twice a bar, against a handful of orders per thousand bars).
         self._prices: dict[str, float] = {}
-        self._volumes: dict[str, float] = {}
-        self._filled_in_bar: dict[str, Decimal] = {}
-        self._bar_opened: dict[str, datetime] = {}
+        # Each ticker's current bar, and how much filled in which of its bars (the volume cap's
+        # share): set once per bar, read only when an order fills.
+        self._bars: dict[str, Bar] = {}
+        self._filled_in_bar: dict[str, tuple[datetime, Decimal]] = {}
         self._open_by_ticker: dict[str, int] = {}
+        # The account in floats for the equity curve, rebuilt only after a fill (cash and
+        # positions change with nothing else): cash, and each position's quantity and cost.
+        self._valued_fills = -1
+        self._cash_value = 0.0
+        self._held_values: list[tuple[str, float, float]] = []
 
     @property
     def config(self) -> SimulatedBrokerConfig:
@@ -151,10 +157,17 @@ class SimulatedBroker:
     def equity_value(self) -> float:
         """Return cash plus positions at the latest prices, as a float (for equity curves)."""
         ledger = self._account.ledger
-        value = float(ledger.cash)
-        for ticker, held in ledger.positions.items():
-            price = self._prices.get(ticker)
-            value += float(held.qty) * (float(held.avg_price) if price is None else price)
+        if ledger.fills != self._valued_fills:
+            self._cash_value = float(ledger.cash)
+            self._held_values = [
+                (ticker, float(held.qty), float(held.avg_price))
+                for ticker, held in ledger.positions.items()
+            ]
+            self._valued_fills = ledger.fills
+        value = self._cash_value
+        prices = self._prices
+        for ticker, qty, avg_price in self._held_values:
+            value += qty * prices.get(ticker, avg_price)
         return value
 
     def has_open_orders(self, ticker: str) -> bool:
@@ -164,22 +177,24 @@ class SimulatedBroker:
     def on_bar_open(self, bar: Bar) -> list[OrderResult]:
         """Open ``bar``: its open becomes the ticker's price and, under next_open, waiting
         orders fill at it. Return the orders that changed."""
-        self._enter(bar)
-        self._prices[bar.ticker] = bar.open
+        ticker = bar.ticker
+        self._bars[ticker] = bar
+        self._prices[ticker] = bar.open
         legs = self._trigger_legs(bar, bar.open, bar.open)
-        if self._config.fill is not FillModel.NEXT_OPEN or not self.has_open_orders(bar.ticker):
+        if self._config.fill is not FillModel.NEXT_OPEN or not self._open_by_ticker.get(ticker):
             return legs
-        return legs + self._fill_waiting(bar.ticker)
+        return legs + self._fill_waiting(ticker)
 
     def on_bar_close(self, bar: Bar) -> list[OrderResult]:
         """Close ``bar``: its close becomes the ticker's price and, under close, what the
         volume cap kept open fills at it. Return the orders that changed."""
-        self._enter(bar)
-        self._prices[bar.ticker] = bar.close
+        ticker = bar.ticker
+        self._bars[ticker] = bar
+        self._prices[ticker] = bar.close
         legs = self._trigger_legs(bar, bar.high, bar.low)
-        if self._config.fill is not FillModel.CLOSE or not self.has_open_orders(bar.ticker):
+        if self._config.fill is not FillModel.CLOSE or not self._open_by_ticker.get(ticker):
             return legs
-        return legs + self._fill_waiting(bar.ticker)
+        return legs + self._fill_waiting(ticker)
 
     def _trigger_legs(self, bar: Bar, high: float, low: float) -> list[OrderResult]:
         """Fill the bracket legs of ``bar``'s ticker that the bar reached."""
@@ -194,14 +209,6 @@ class SimulatedBroker:
             low=_decimal(low),
             now=self._clock.now(),
         )
-
-    def _enter(self, bar: Bar) -> None:
-        """Make ``bar`` the ticker's current bar: its volume is what the cap shares out."""
-        ticker = bar.ticker
-        if self._bar_opened.get(ticker) != bar.timestamp:
-            self._bar_opened[ticker] = bar.timestamp
-            self._volumes[ticker] = bar.volume
-            self._filled_in_bar[ticker] = _ZERO
 
     # -- core.ports.Broker -----------------------------------------------------------------
 
@@ -343,7 +350,9 @@ class SimulatedBroker:
             close_out(self._account, order.ticker, "the position is closed")
         elif (abs(held_after) > abs(held_before) or held_after * held_before < 0) and bracket:
             self._account.protection[order.ticker] = Protection(order.stop_loss, order.take_profit)
-        self._filled_in_bar[order.ticker] = self._filled_in_bar.get(order.ticker, _ZERO) + qty
+        bar = self._bars.get(order.ticker)
+        if bar is not None:
+            self._filled_in_bar[order.ticker] = (bar.timestamp, self._filled_in(bar) + qty)
         result = record.result
         filled = result.filled_qty + qty
         average = ((result.filled_avg_price or _ZERO) * result.filled_qty + price * qty) / filled
@@ -372,9 +381,16 @@ class SimulatedBroker:
         cap = self._config.volume_cap
         if cap is None:
             return order.qty
-        volume = Decimal(repr(self._volumes.get(order.ticker, 0.0)))
-        room = volume * cap - self._filled_in_bar.get(order.ticker, _ZERO)
+        bar = self._bars.get(order.ticker)
+        if bar is None:
+            return _ZERO
+        room = Decimal(repr(bar.volume)) * cap - self._filled_in(bar)
         return _round_down(room, order.qty)
+
+    def _filled_in(self, bar: Bar) -> Decimal:
+        """Return how much of its ticker's orders filled during ``bar``."""
+        filled = self._filled_in_bar.get(bar.ticker)
+        return filled[1] if filled is not None and filled[0] == bar.timestamp else _ZERO
 
     def _affordable(self, order: OrderRequest, price: Decimal) -> Decimal:
         """Return how much of ``order`` the cash pays for at ``price`` (all of it for exits)."""

@@ -39,3 +39,22 @@ def test_latest_prices_when_a_price_is_not_positive_and_finite_refuses_it_and_ke
         prices.update("AAPL", bad)
 
     assert prices.prices == {"AAPL": Decimal("10")}
+
+
+def test_latest_prices_reads_a_float_close_back_as_its_decimal_spelling() -> None:
+    prices = LatestPrices()
+
+    prices.update("AAPL", 100.1)
+
+    assert prices.last_price("AAPL") == Decimal("100.1")
+    assert prices.prices == {"AAPL": Decimal("100.1")}
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_latest_prices_refuses_a_float_that_is_not_positive_and_finite(bad: float) -> None:
+    prices = LatestPrices({"AAPL": Decimal("10")})
+
+    with pytest.raises(ValueError, match="finite and positive"):
+        prices.update("AAPL", bad)
+
+    assert prices.last_price("AAPL") == Decimal("10")
