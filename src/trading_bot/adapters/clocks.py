@@ -66,15 +66,27 @@ class SimulatedClock:
             heapq.heappop(self._sleepers)  # cancelled sleepers
         return self._sleepers[0][0] if self._sleepers else None
 
-    async def advance_to(self, when: datetime) -> None:
-        """Move time forward to ``when``, letting each due sleeper run at its own deadline."""
+    def skip_to(self, when: datetime) -> bool:
+        """Move time forward to ``when`` at once if no sleeper is due by then; return False,
+        with time unchanged, when one is (``advance_to`` wakes it).
+
+        A backtest moves the clock once or twice a bar and wakes a sleeper about once an hour:
+        this is the common case without a coroutine around it.
+        """
         when = _as_utc(when)
         if when < self._now:
             raise ValueError(f"time cannot go backwards: {when} < {self._now}")
         sleepers = self._sleepers
-        if sleepers and sleepers[0][0] > when:
-            self._now = when  # nobody is due (a cancelled sleeper may be; it is skipped later)
+        if sleepers and sleepers[0][0] <= when:
+            return False  # due, or a cancelled one that advance_to will skip
+        self._now = when
+        return True
+
+    async def advance_to(self, when: datetime) -> None:
+        """Move time forward to ``when``, letting each due sleeper run at its own deadline."""
+        if self.skip_to(when):
             return
+        when = _as_utc(when)
         while (deadline := self.next_wakeup) is not None and deadline <= when:
             _, _, future = heapq.heappop(self._sleepers)
             self._now = max(self._now, deadline)

@@ -94,6 +94,10 @@ class NyseCalendar:
         # Built on first use and shared by every calendar of the same range.
         return _load(self.first_day, self.last_day)
 
+    def load(self) -> None:
+        """Build the schedule now (about a second of work) instead of on the first question."""
+        _load(self.first_day, self.last_day)
+
     def is_open(self, at: datetime) -> bool:
         """Return True during a regular session (open inclusive, close exclusive)."""
         session = self.session_on(self._local_day(at))

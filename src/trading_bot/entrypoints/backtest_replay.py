@@ -116,7 +116,8 @@ class Replay:
                         await self._close(heapq.heappop(closing))
                 opens = times[at]
                 if at > self._now:
-                    await clock.advance_to(opens)
+                    if not clock.skip_to(opens):
+                        await clock.advance_to(opens)
                     self._now = at
                 bar = trusted_bar(
                     ticker,
@@ -176,7 +177,9 @@ class Replay:
     async def _close(self, item: tuple[int, str, int, Bar]) -> None:
         at, ticker, _, bar = item
         if at > self._now:
-            await self._clock.advance_to(self._time(at))
+            closes = self._times.get(at) or self._time(at)
+            if not self._clock.skip_to(closes):
+                await self._clock.advance_to(closes)
             self._now = at
         bus = self._bus
         broker = self._broker

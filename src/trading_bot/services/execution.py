@@ -168,6 +168,9 @@ class TradeExecutorService:
         trading_days: TradingDays = (
             market_hours if isinstance(market_hours, TradingDays) else NyseCalendar()
         )
+        self._calendars = tuple(
+            {id(c): c for c in (market_hours, trading_days) if isinstance(c, NyseCalendar)}.values()
+        )
         self._desk = RiskDesk(
             risk=RiskManager(risk, market_hours),
             risk_state=risk_state,
@@ -209,6 +212,9 @@ class TradeExecutorService:
     async def start(self) -> None:
         """Reconcile storage with the broker (positions, open and pending orders) before any
         signal is consumed."""
+        for calendar in self._calendars:
+            # Off the event loop, and not on the first signal's path.
+            await asyncio.to_thread(calendar.load)
         async with self._lock:
             await self.reconciler.reconcile()
 

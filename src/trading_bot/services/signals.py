@@ -28,7 +28,7 @@ from trading_bot.core.events import (
     Streams,
     WeightsUpdated,
 )
-from trading_bot.core.market_state import DEFAULT_WINDOW, MarketState
+from trading_bot.core.market_state import DEFAULT_WINDOW, MarketSnapshot, MarketState
 from trading_bot.core.model import DEFAULT_UNIVERSE, Bar, Direction, Ticker, TradeSignal
 from trading_bot.core.ports import (
     Clock,
@@ -257,12 +257,12 @@ class SignalGeneratorService:
             self._ignore(bar, "unknown_ticker")
             return None
         try:
-            self._market.update(bar)
+            snapshot = self._market.update(bar)
         except DataError:
             self._ignore(bar, "out_of_order")
             return None
         self._metrics.increment(BARS_RECEIVED)
-        return await self._evaluate(bar.ticker, "bar")
+        return await self._evaluate(bar.ticker, "bar", snapshot)
 
     async def on_article_scored(self, message: ArticleScored) -> list[TradeSignal]:
         """Add the article to the sentiment of each ticker it mentions and evaluate those that
@@ -291,13 +291,18 @@ class SignalGeneratorService:
         """Store the feed bars waiting for their batch; return how many were new."""
         return 0 if self._recorder is None else await self._recorder.flush()
 
-    async def _evaluate(self, ticker: str, trigger: str) -> TradeSignal | None:
-        snapshot = self._market.snapshot(ticker)
+    async def _evaluate(
+        self, ticker: str, trigger: str, snapshot: MarketSnapshot | None = None
+    ) -> TradeSignal | None:
         if snapshot is None:
-            return None
+            snapshot = self._market.snapshot(ticker)
+            if snapshot is None:
+                return None
         now = self._clock.now()
         context = self._sentiment.context(ticker, now)
         opinions = self._sandbox.evaluate(ticker, snapshot, context, self._clock)
+        if not opinions:
+            return None  # what the ensemble would say: the common case, answered early
         news = summarise(context, now, self._config.max_article_ids)
         signal = self._ensemble.combine(
             ticker,

@@ -183,3 +183,23 @@ async def test_simulated_clock_when_advanced_to_a_naive_time_refuses_it() -> Non
 
     with pytest.raises(ValueError, match="timezone-aware"):
         await clock.advance_to(naive)
+
+
+async def test_simulated_clock_skip_to_moves_at_once_only_while_no_sleeper_is_due() -> None:
+    clock = SimulatedClock(START)
+    woke: list[tuple[str, datetime]] = []
+    sleeper = asyncio.create_task(_sleep_and_record(clock, "hourly", 3_600, woke))
+    await asyncio.sleep(0)
+
+    moved_short = clock.skip_to(START + timedelta(minutes=59))
+    moved_past = clock.skip_to(START + timedelta(minutes=61))
+
+    assert moved_short
+    assert not moved_past
+    assert clock.now() == START + timedelta(minutes=59)
+    assert woke == []
+    await clock.advance_to(START + timedelta(minutes=61))
+    await sleeper
+    assert woke == [("hourly", START + timedelta(hours=1))]
+    with pytest.raises(ValueError, match="backwards"):
+        clock.skip_to(START)

@@ -209,3 +209,14 @@ def test_calendar_with_a_narrow_range_answers_like_the_default(nyse: NyseCalenda
     narrow = NyseCalendar(date(2024, 1, 1), date(2024, 12, 31))
 
     assert narrow.session_close(date(2024, 11, 29)) == nyse.session_close(date(2024, 11, 29))
+
+
+def test_calendar_loaded_ahead_answers_its_first_question_without_building_again() -> None:
+    from trading_bot.core import calendar  # noqa: PLC0415 - the schedule cache it shares
+
+    ahead = NyseCalendar(date(2019, 1, 1), date(2019, 12, 31))
+    ahead.load()
+    built = calendar._load.cache_info().misses
+
+    assert ahead.is_open(utc(2019, 7, 3, 15))
+    assert calendar._load.cache_info().misses == built

@@ -29,8 +29,11 @@ class LatestPrices:
         A float (a bar's close) reads back as its shortest decimal spelling, not the binary
         float's exact value.
         """
-        finite = price.is_finite() if isinstance(price, Decimal) else math.isfinite(price)
-        if not finite or price <= 0:
+        if isinstance(price, float):
+            valid = 0.0 < price < math.inf  # False for NaN too
+        else:
+            valid = price.is_finite() and price > 0
+        if not valid:
             raise ValueError(f"price of {ticker} must be finite and positive, got {price}")
         self._prices[ticker] = price
 
