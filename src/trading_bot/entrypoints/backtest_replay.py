@@ -185,16 +185,20 @@ class Replay:
         broker = self._broker
         if broker.on_bar_close(bar):
             await self._executor.reconcile_pending()
-        # The handlers the services' ``market:bars`` consumers call with each ``BarClosed``.
-        await self._executor.on_bar(bar)
-        await self._signals.on_bar(bar)
+        # What the services' ``market:bars`` consumers do with each ``BarClosed`` (their
+        # ``on_bar``), in its two parts: the one that waits for nothing, and the rest if needed.
+        if self._executor.observe_bar(bar):
+            await self._executor.watch_stops(bar)
+        signal = self._signals.decide_on_bar(bar)
+        if signal is not None:
+            await self._signals.publish(signal, "bar")
         if bus.published != bus.drained:
             await bus.settle()
         if ticker == self._benchmark_name:
             self._benchmark_close = bar.close
         closing = self._closing
         if not closing or closing[0][0] != at:
-            self._trace.add(at, broker.equity_value(), broker.invested, self._benchmark_close)
+            self._trace.add(at, *broker.valuation(), self._benchmark_close)
 
     async def _release(self, article: ScoredArticle, at: int) -> None:
         if at > self._now:

@@ -272,25 +272,35 @@ class TradeExecutorService:
 
     async def on_bar(self, bar: Bar) -> None:
         """Update the quote book and exit a held position whose stop or target the bar reached."""
+        if self.observe_bar(bar):
+            await self.watch_stops(bar)
+
+    def observe_bar(self, bar: Bar) -> bool:
+        """The part of ``on_bar`` that waits for nothing: update the quote book from ``bar``
+        and return True when a position in its ticker may be held (``watch_stops`` checks)."""
         ticker = bar.ticker
         if ticker not in self._universe:
             self._metrics.increment(BARS_IGNORED, reason="unknown_ticker")
-            return
+            return False
         closes_at = bar.closes_at
         self._observe_price(ticker, bar.close, closes_at)
         last = self._last_bar_close.get(ticker)
         if last is not None and closes_at < last:
             self._metrics.increment(BARS_IGNORED, reason="out_of_order")
-            return
+            return False
         self._last_bar_close[ticker] = closes_at
         if self._on_bar is not None:
             self._on_bar(ticker)
-        if self._positions.known_unheld(ticker):
-            # Nothing to watch, and no need to wait for the lock: a position a decision in
-            # flight is about to open cannot be triggered by a bar that closed before it.
-            return
+        # A ticker memory knows is not held has nothing to watch, and need not wait for the
+        # lock: a position a decision in flight is about to open cannot be triggered by a bar
+        # that closed before it.
+        return not self._positions.known_unheld(ticker)
+
+    async def watch_stops(self, bar: Bar) -> None:
+        """Exit the position in ``bar``'s ticker if the bar reached its stop or target (after
+        ``observe_bar``)."""
         async with self._lock:
-            await self._watch_stops(bar, closes_at)
+            await self._watch_stops(bar)
 
     async def on_close_position(self, message: Message) -> None:
         """Close the whole position in the command's ticker through the normal order path."""
@@ -372,8 +382,8 @@ class TradeExecutorService:
 
     # -- stops --------------------------------------------------------------------------------
 
-    async def _watch_stops(self, bar: Bar, bar_closed: datetime) -> None:
-        ticker, bar_opened = bar.ticker, bar.timestamp
+    async def _watch_stops(self, bar: Bar) -> None:
+        ticker, bar_opened, bar_closed = bar.ticker, bar.timestamp, bar.closes_at
         stored = await self._positions.get(ticker)
         if stored is None:
             return

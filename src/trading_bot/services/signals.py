@@ -253,6 +253,14 @@ class SignalGeneratorService:
         A bar outside the universe, or not newer than the ticker's last one, is ignored and
         counted.
         """
+        signal = self.decide_on_bar(bar)
+        if signal is not None:
+            await self.publish(signal, "bar")
+        return signal
+
+    def decide_on_bar(self, bar: Bar) -> TradeSignal | None:
+        """The part of ``on_bar`` that waits for nothing: advance the ticker and return the
+        signal its strategies and the ensemble form, or None; ``publish`` sends it."""
         if bar.ticker not in self._universe:
             self._ignore(bar, "unknown_ticker")
             return None
@@ -262,7 +270,7 @@ class SignalGeneratorService:
             self._ignore(bar, "out_of_order")
             return None
         self._metrics.increment(BARS_RECEIVED)
-        return await self._evaluate(bar.ticker, "bar", snapshot)
+        return self._decide(bar.ticker, "bar", snapshot)
 
     async def on_article_scored(self, message: ArticleScored) -> list[TradeSignal]:
         """Add the article to the sentiment of each ticker it mentions and evaluate those that
@@ -271,8 +279,9 @@ class SignalGeneratorService:
         signals = []
         for ticker in changed:
             self._metrics.increment(SENTIMENT_UPDATES)
-            signal = await self._evaluate(ticker, "sentiment")
+            signal = self._decide(ticker, "sentiment")
             if signal is not None:
+                await self.publish(signal, "sentiment")
                 signals.append(signal)
         return signals
 
@@ -291,9 +300,28 @@ class SignalGeneratorService:
         """Store the feed bars waiting for their batch; return how many were new."""
         return 0 if self._recorder is None else await self._recorder.flush()
 
-    async def _evaluate(
+    async def publish(self, signal: TradeSignal, trigger: str) -> None:
+        """Store ``signal`` and publish it on ``signals`` (``trigger``: what formed it, "bar"
+        or "sentiment", for the counter and the log)."""
+        await self._signals.add(signal)
+        await self._bus.publish(SignalGenerated(occurred_at=self._clock.now(), signal=signal))
+        self._metrics.increment(
+            SIGNALS_GENERATED, direction=signal.direction.value, trigger=trigger
+        )
+        log.info(
+            "signal generated",
+            ticker=signal.ticker,
+            direction=signal.direction.value,
+            strength=round(signal.strength, 4),
+            trigger=trigger,
+            signal_id=str(signal.signal_id),
+        )
+
+    def _decide(
         self, ticker: str, trigger: str, snapshot: MarketSnapshot | None = None
     ) -> TradeSignal | None:
+        """Return the signal the strategies and the ensemble form for ``ticker`` now, or None
+        (a sentiment update that only confirms what the ticker's last bar said is None)."""
         if snapshot is None:
             snapshot = self._market.snapshot(ticker)
             if snapshot is None:
@@ -319,19 +347,6 @@ class SignalGeneratorService:
         if trigger == "sentiment" and self._last_signal.get(ticker) == decided:
             return None  # the news confirmed what this bar already said
         self._last_signal[ticker] = decided
-        await self._signals.add(signal)
-        await self._bus.publish(SignalGenerated(occurred_at=now, signal=signal))
-        self._metrics.increment(
-            SIGNALS_GENERATED, direction=signal.direction.value, trigger=trigger
-        )
-        log.info(
-            "signal generated",
-            ticker=ticker,
-            direction=signal.direction.value,
-            strength=round(signal.strength, 4),
-            trigger=trigger,
-            signal_id=str(signal.signal_id),
-        )
         return signal
 
     async def _pump_feed(self) -> None:

@@ -156,6 +156,10 @@ class SimulatedBroker:
 
     def equity_value(self) -> float:
         """Return cash plus positions at the latest prices, as a float (for equity curves)."""
+        return self.valuation()[0]
+
+    def valuation(self) -> tuple[float, bool]:
+        """Return ``equity_value()`` and whether any position is open (``invested``)."""
         ledger = self._account.ledger
         if ledger.fills != self._valued_fills:
             self._cash_value = float(ledger.cash)
@@ -168,7 +172,7 @@ class SimulatedBroker:
         prices = self._prices
         for ticker, qty, avg_price in self._held_values:
             value += qty * prices.get(ticker, avg_price)
-        return value
+        return value, bool(self._held_values)
 
     def has_open_orders(self, ticker: str) -> bool:
         """Return True when an order in ``ticker`` waits to fill."""
