@@ -7,9 +7,13 @@ from __future__ import annotations
 import asyncio
 import heapq
 from array import array
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+
+import numpy as np
 
 from trading_bot.adapters.brokers.simulated import SimulatedBroker
 from trading_bot.adapters.clocks import SimulatedClock
@@ -52,6 +56,26 @@ class EquityTrace:
         return len(self.times)
 
 
+Closing = tuple[int, str, int, Bar]
+"""A bar waiting to close: when (UTC microseconds), its ticker, its place in the tape, the bar."""
+
+
+def closing_queue(
+    *, one_length: bool
+) -> tuple[list[Closing] | deque[Closing], Callable[[Closing], None], Callable[[], Closing]]:
+    """Return a queue of bars waiting to close, soonest first (at a tie: by ticker, then as
+    they opened), with its push and its pop.
+
+    When every bar has the same length, bars close in the order they opened (the tape's order),
+    and a first-in first-out queue keeps that order for less than a heap.
+    """
+    if one_length:
+        queue: deque[Closing] = deque()
+        return queue, queue.append, queue.popleft
+    heap: list[Closing] = []
+    return heap, partial(heapq.heappush, heap), partial(heapq.heappop, heap)
+
+
 class Replay:
     """The merge of bar opens, bar closes and news, in time order (see the module docstring).
 
@@ -84,7 +108,7 @@ class Replay:
         self._progress = progress
         self._now = micros(clock.now())
         self._trace = EquityTrace()
-        self._closing: list[tuple[int, str, int, Bar]] = []
+        self._closing, _, self._pop_closing = closing_queue(one_length=False)
         self._benchmark_close = 0.0
         self._benchmark_name = ""
         self._released = 0
@@ -100,7 +124,10 @@ class Replay:
         last_close = int(tape.closes_at.max())
         total = len(tape)
         opened = 0
-        closing = self._closing
+        closing, push_closing, pop_closing = closing_queue(
+            one_length=len(np.unique(tape.interval)) == 1
+        )
+        self._closing, self._pop_closing = closing, pop_closing
         clock = self._clock
         broker_open = self._broker.on_bar_open
         for chunk in tape.chunks():
@@ -113,7 +140,7 @@ class Replay:
                     next_news = news_at[released] if released < len(news_at) else _NEVER
                 else:
                     while closing and closing[0][0] <= at:
-                        await self._close(heapq.heappop(closing))
+                        await self._close(pop_closing())
                 opens = times[at]
                 if at > self._now:
                     if not clock.skip_to(opens):
@@ -133,7 +160,7 @@ class Replay:
                     await self._executor.reconcile_pending()
                     await self._bus.settle()
                 opened += 1
-                heapq.heappush(closing, (chunk.closes_at[i], ticker, opened, bar))
+                push_closing((chunk.closes_at[i], ticker, opened, bar))
                 if opened % PROGRESS_EVERY == 0:
                     self._report(opened, total)
         await self._until(last_close, articles, news_at)
@@ -167,14 +194,14 @@ class Replay:
                 and close_at <= at
                 and (news_due is None or close_at <= news_due)
             ):
-                await self._close(heapq.heappop(closing))
+                await self._close(self._pop_closing())
             elif news_due is not None and news_due <= at:
                 await self._release(articles[self._released], news_due)
                 self._released += 1
             else:
                 return
 
-    async def _close(self, item: tuple[int, str, int, Bar]) -> None:
+    async def _close(self, item: Closing) -> None:
         at, ticker, _, bar = item
         if at > self._now:
             closes = self._times.get(at) or self._time(at)
