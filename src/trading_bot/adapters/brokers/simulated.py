@@ -128,6 +128,7 @@ class SimulatedBroker:
         self._bars: dict[str, Bar] = {}
         self._filled_in_bar: dict[str, tuple[datetime, Decimal]] = {}
         self._open_by_ticker: dict[str, int] = {}
+        self._fills_at_open = config.fill is FillModel.NEXT_OPEN
         # The account in floats for the equity curve, rebuilt only after a fill (cash and
         # positions change with nothing else): cash, and each position's quantity and cost.
         self._valued_fills = -1
@@ -184,10 +185,11 @@ class SimulatedBroker:
         ticker = bar.ticker
         self._bars[ticker] = bar
         self._prices[ticker] = bar.open
+        waiting = self._fills_at_open and self._open_by_ticker.get(ticker, 0) > 0
+        if not waiting and not self._account.has_legs(ticker):
+            return []  # most bars: nothing to fill
         legs = self._trigger_legs(bar, bar.open, bar.open)
-        if self._config.fill is not FillModel.NEXT_OPEN or not self._open_by_ticker.get(ticker):
-            return legs
-        return legs + self._fill_waiting(ticker)
+        return legs + self._fill_waiting(ticker) if waiting else legs
 
     def on_bar_close(self, bar: Bar) -> list[OrderResult]:
         """Close ``bar``: its close becomes the ticker's price and, under close, what the
@@ -195,10 +197,11 @@ class SimulatedBroker:
         ticker = bar.ticker
         self._bars[ticker] = bar
         self._prices[ticker] = bar.close
+        waiting = not self._fills_at_open and self._open_by_ticker.get(ticker, 0) > 0
+        if not waiting and not self._account.has_legs(ticker):
+            return []
         legs = self._trigger_legs(bar, bar.high, bar.low)
-        if self._config.fill is not FillModel.CLOSE or not self._open_by_ticker.get(ticker):
-            return legs
-        return legs + self._fill_waiting(ticker)
+        return legs + self._fill_waiting(ticker) if waiting else legs
 
     def _trigger_legs(self, bar: Bar, high: float, low: float) -> list[OrderResult]:
         """Fill the bracket legs of ``bar``'s ticker that the bar reached."""
