@@ -344,7 +344,14 @@ class TradeExecutorService:
             await self._desk.record(decision, signal.signal_id)
             await self._orders.cancel_unsent(recorded, f"not sent: {_describe(decision)}")
             return
-        await self._act(decision, client_order_id, signal.signal_id, signal.generated_at, recorded)
+        await self._act(
+            decision,
+            client_order_id,
+            signal.signal_id,
+            signal.generated_at,
+            recorded,
+            strategy=signal.credited_strategy,
+        )
 
     def _refusal(self, signal: TradeSignal) -> tuple[str, str] | None:
         """Return why a signal is refused before the risk manager sees it, or None."""
@@ -397,8 +404,11 @@ class TradeExecutorService:
         signal_id: uuid.UUID | None,
         requested_at: datetime,
         recorded: TradeExecution | None = None,
+        *,
+        strategy: str | None = None,
     ) -> None:
-        """Record the decision, then place the order if it was approved.
+        """Record the decision, then place the order if it was approved (credited to
+        ``strategy`` when given).
 
         With bracket orders, an exit first cancels the legs still protecting the position: the
         broker would refuse shares its legs hold, or sell them twice.
@@ -407,7 +417,7 @@ class TradeExecutorService:
         if isinstance(decision, Approved) and decision.is_exit and self._brackets:
             await self.reconciler.cancel_legs(decision.ticker)
         if isinstance(decision, Approved):
-            intent = OrderIntent(client_order_id, decision, signal_id, requested_at)
+            intent = OrderIntent(client_order_id, decision, signal_id, requested_at, strategy)
             await self._orders.place(intent, recorded)
 
     async def _resumed(self, client_order_id: str) -> bool:

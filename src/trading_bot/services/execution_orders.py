@@ -75,13 +75,16 @@ class OrderIntent:
 
     ``signal_id`` is the signal the trade answers (None for stop-loss, take-profit and manual
     closes); ``requested_at`` is when the need arose (signal generated, bar closed, command
-    sent), the start of the fill latency.
+    sent), the start of the fill latency; ``strategy`` is the strategy the trade is credited
+    to, when the caller knows it (``TradeSignal.credited_strategy``; otherwise storage works it
+    out from the stored signal).
     """
 
     client_order_id: str
     decision: Approved
     signal_id: uuid.UUID | None
     requested_at: datetime
+    strategy: str | None = None
 
     def request(self, qty: Decimal | None = None, *, brackets: bool = False) -> OrderRequest:
         """Return the market order to submit (``qty`` overrides the approved size); with
@@ -177,7 +180,7 @@ class OrderFlow:
                 is_exit=decision.is_exit,
                 executed_at=self._clock.now(),
             )
-            if not await self._trades.add(trade):
+            if not await self._trades.add(trade, strategy=intent.strategy):
                 stored = await self._trades.get_by_client_order_id(intent.client_order_id)
                 if stored is not None and stored.status.is_final:
                     await self.resume(stored)

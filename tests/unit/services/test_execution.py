@@ -33,6 +33,7 @@ from trading_bot.core.model import (
     OrderSide,
     OrderStatus,
     SignalOutcome,
+    StrategySource,
     TradeSignal,
     client_order_id_for,
 )
@@ -173,6 +174,35 @@ async def test_executor_when_a_long_signal_arrives_fills_a_trade_with_a_position
     assert [(d.approved, d.reason_code, d.qty) for d in decisions] == [
         (True, "APPROVED", Decimal(20))
     ]
+
+
+async def test_executor_when_a_signal_is_filled_credits_the_trade_to_its_strongest_contributor(
+    rig: ExecutorRig, clock: SimulatedClock
+) -> None:
+    signal = make_signal(
+        "AAPL",
+        sources=(
+            StrategySource(strategy="momentum", direction=Direction.LONG, strength=0.5, weight=0.3),
+            StrategySource(
+                strategy="news_driven", direction=Direction.LONG, strength=0.9, weight=0.3
+            ),
+            StrategySource(
+                strategy="mean_reversion", direction=Direction.SHORT, strength=1.0, weight=0.4
+            ),
+        ),
+        generated_at=clock.now(),
+    )
+    await rig.repositories.strategies.seed()
+
+    await send(rig, signal, clock)
+
+    trade = await rig.repositories.trades.get_by_client_order_id(
+        client_order_id_for(signal.signal_id)
+    )
+    assert trade is not None
+    record = await rig.repositories.trades.record(trade.trade_id)
+    assert record is not None
+    assert record.strategy == "news_driven"
 
 
 async def test_executor_when_a_signal_is_redelivered_places_one_order(

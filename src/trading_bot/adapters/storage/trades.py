@@ -34,9 +34,15 @@ class SqlTradeRepository:
         """
         values = _insert_values(execution)
         async with self._db.transaction("record trade") as session:
-            values["strategy_id"] = await _strategy_id(session, strategy, execution.signal_id)
+            if strategy is not None:
+                # Named by the caller: its id is looked up by the INSERT itself, one statement.
+                values["strategy_id"] = (
+                    select(StrategyRow.id).where(StrategyRow.name == strategy).scalar_subquery()
+                )
+            else:
+                values["strategy_id"] = await _credited_strategy_id(session, execution.signal_id)
             statement = (
-                insert_for(self._db.dialect, TradeRow)
+                insert_for(self._db.dialect, TradeRow.__table__)
                 .values(**values)
                 .on_conflict_do_nothing(index_elements=["client_order_id"])
             )
@@ -228,12 +234,12 @@ def _insert_values(execution: TradeExecution) -> dict[str, Any]:
     }
 
 
-async def _strategy_id(
-    session: AsyncSession, strategy: str | None, signal_id: uuid.UUID | None
+async def _credited_strategy_id(
+    session: AsyncSession, signal_id: uuid.UUID | None
 ) -> uuid.UUID | None:
-    if strategy is None and signal_id is not None:
-        signal = await session.get(SignalRow, signal_id)
-        strategy = None if signal is None else strongest_contributor(signal)
+    """Return the id of the linked signal's strongest contributor, or None."""
+    signal = None if signal_id is None else await session.get(SignalRow, signal_id)
+    strategy = None if signal is None else strongest_contributor(signal)
     if strategy is None:
         return None
     return await session.scalar(select(StrategyRow.id).where(StrategyRow.name == strategy))
