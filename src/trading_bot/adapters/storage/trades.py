@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trading_bot.adapters.storage._sql import affected, build, check_page, insert_for
+from trading_bot.adapters.storage._sql import Insert, affected, build, check_page, insert_for
 from trading_bot.adapters.storage.database import Database
 from trading_bot.adapters.storage.tables import SignalRow, StrategyRow, TradeRow
 from trading_bot.core.errors import DataError
@@ -33,20 +33,16 @@ class SqlTradeRepository:
         is used. A name not in the strategies table leaves the trade uncredited.
         """
         values = _insert_values(execution)
-        async with self._db.transaction("record trade") as session:
-            if strategy is not None:
-                # Named by the caller: its id is looked up by the INSERT itself, one statement.
-                values["strategy_id"] = (
-                    select(StrategyRow.id).where(StrategyRow.name == strategy).scalar_subquery()
-                )
-            else:
-                values["strategy_id"] = await _credited_strategy_id(session, execution.signal_id)
-            statement = (
-                insert_for(self._db.dialect, TradeRow.__table__)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["client_order_id"])
+        if strategy is not None:
+            # Named by the caller: its id is looked up by the INSERT itself, one statement.
+            values["strategy_id"] = (
+                select(StrategyRow.id).where(StrategyRow.name == strategy).scalar_subquery()
             )
-            return affected(await session.execute(statement)) == 1
+            async with self._db.write("record trade") as session:
+                return affected(await session.execute(_insert_trade(self._db.dialect, values))) == 1
+        async with self._db.transaction("record trade") as session:
+            values["strategy_id"] = await _credited_strategy_id(session, execution.signal_id)
+            return affected(await session.execute(_insert_trade(self._db.dialect, values))) == 1
 
     async def update(self, execution: TradeExecution) -> TradeExecution:
         """Apply what changed about the trade with ``execution.client_order_id``; return it.
@@ -208,6 +204,15 @@ class SqlTradeRepository:
 def _with_strategy() -> Select[TradeRow, str]:
     return select(TradeRow, StrategyRow.name).outerjoin(
         StrategyRow, StrategyRow.id == TradeRow.strategy_id
+    )
+
+
+# Any: column values of several types (a subquery among them), keyed by column name.
+def _insert_trade(dialect: str, values: dict[str, Any]) -> Insert:
+    return (
+        insert_for(dialect, TradeRow.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["client_order_id"])
     )
 
 
