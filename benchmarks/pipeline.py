@@ -18,7 +18,10 @@ Measured, per offered rate:
   arrival at the broker of the order its signal led to (the local server's timestamp);
 - article -> score: from an ``ArticleFetched`` published on ``news:raw`` (5 per second) to its
   ``ArticleScored``, which the analyzer publishes once the score is stored;
-- achieved bars/s: bars on ``market:bars`` during the step over its duration.
+- achieved bars/s: bars on ``market:bars`` during the step over its duration;
+- CPU: each service process's CPU time (user + system, from ``/proc/PID/stat``) from the step's
+  first bar to the moment it drained, as milliseconds per order for the trade-executor and per
+  thousand bars for the signal-generator, and as a share of one core over the step's duration.
 
 A rate is sustained when every bar was through within a second of the step's end and the
 bar -> order p99 stayed within 50 ms. Each run reports p50 and p99; the table gives min and
@@ -31,6 +34,7 @@ import argparse
 import asyncio
 import bisect
 import contextlib
+import dataclasses
 import math
 import os
 import statistics
@@ -162,6 +166,7 @@ class Stack:
     stream: LocalAlpacaStreamServer
     bus: RedisStreamsBus
     observed: Observed
+    pids: dict[str, int] = field(default_factory=dict)
 
 
 @contextlib.asynccontextmanager
@@ -189,7 +194,8 @@ async def stack(workdir: Path) -> AsyncIterator[Stack]:
                     for s in streams
                 ]
                 try:
-                    yield Stack(broker, stream, bus, observed)
+                    pids = {name: group[name].pid for name in names}
+                    yield Stack(broker, stream, bus, observed, pids)
                 finally:
                     await bus.close()
                     for task in consumers:
@@ -232,6 +238,19 @@ def _settings(
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) process ``pid`` has used, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pids: dict[str, int]) -> dict[str, float]:
+    try:
+        return {name: cpu_seconds(pid) for name, pid in pids.items()}
+    except OSError:  # not Linux, or a process gone: no CPU figures
+        return {}
+
+
 async def _delete_keys(prefix: str) -> None:
     client = redis.asyncio.Redis.from_url(REDIS_URL)
     try:
@@ -256,6 +275,10 @@ class StepResult:
     news_p50: float
     news_p99: float
     drained: bool
+    executor_cpu_ms_per_order: float = math.nan
+    executor_cpu_share: float = math.nan
+    signals_cpu_ms_per_kbar: float = math.nan
+    signals_cpu_share: float = math.nan
 
     @property
     def sustained(self) -> bool:
@@ -299,6 +322,7 @@ async def step(running: Stack, market: Market, rate: float, seconds: float) -> S
     orders_before = {order["client_order_id"] for order in running.broker.orders}
     minutes = max(1, round(rate * seconds / len(TICKERS)))
     loop = asyncio.get_running_loop()
+    cpu_before = _cpu(running.pids)
     began = loop.time()
     news_every = max(1, round(minutes / (NEWS_PER_SECOND * seconds)))
     for index in range(minutes):
@@ -309,7 +333,9 @@ async def step(running: Stack, market: Market, rate: float, seconds: float) -> S
     ended = loop.time()
     drained = await _drained(observed, pushed, articles, deadline=ended + 1.0)
     await _drained(observed, pushed, articles, deadline=loop.time() + 10.0)
-    return _measure(
+    cpu_after = _cpu(running.pids)
+    used = {name: cpu_after[name] - cpu_before[name] for name in cpu_after if name in cpu_before}
+    result = _measure(
         running,
         rate,
         pushed=pushed,
@@ -317,6 +343,22 @@ async def step(running: Stack, market: Market, rate: float, seconds: float) -> S
         orders_before=orders_before,
         drained=drained,
         duration=ended - began,
+    )
+    return _with_cpu(result, used, bars=len(pushed), duration=ended - began)
+
+
+def _with_cpu(
+    result: StepResult, used: dict[str, float], *, bars: int, duration: float
+) -> StepResult:
+    executor, signals = used.get("trade-executor"), used.get("signal-generator")
+    if executor is None or signals is None:
+        return result
+    return dataclasses.replace(
+        result,
+        executor_cpu_ms_per_order=1000 * executor / max(1, result.orders),
+        executor_cpu_share=100 * executor / duration,
+        signals_cpu_ms_per_kbar=1_000_000 * signals / max(1, bars),
+        signals_cpu_share=100 * signals / duration,
     )
 
 
@@ -402,9 +444,10 @@ def report(runs: Sequence[Sequence[StepResult]]) -> None:
     print(
         "| offered bars/s | achieved bars/s | bar lag p50 ms | bar lag p99 ms | bar->order p50 ms "
         "| bar->order p99 ms | orders | article->score p50 ms | article->score p99 ms "
-        "| sustained |"
+        "| sustained | executor CPU ms/order | executor CPU % | signals CPU ms/1k bars "
+        "| signals CPU % |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for index, first in enumerate(runs[0]):
         steps = [run[index] for run in runs]
         sustained = sum(s.sustained for s in steps)
@@ -415,7 +458,11 @@ def report(runs: Sequence[Sequence[StepResult]]) -> None:
             f"| {_summary([s.order_p99 for s in steps])} "
             f"| {statistics.median(s.orders for s in steps):.0f} "
             f"| {_summary([s.news_p50 for s in steps])} | {_summary([s.news_p99 for s in steps])} "
-            f"| {sustained}/{len(steps)} |"
+            f"| {sustained}/{len(steps)} "
+            f"| {_summary([s.executor_cpu_ms_per_order for s in steps])} "
+            f"| {_summary([s.executor_cpu_share for s in steps])} "
+            f"| {_summary([s.signals_cpu_ms_per_kbar for s in steps])} "
+            f"| {_summary([s.signals_cpu_share for s in steps])} |"
         )
 
 

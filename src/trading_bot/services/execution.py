@@ -368,7 +368,14 @@ class TradeExecutorService:
             await self._desk.record(decision, signal.signal_id)
             await self._orders.cancel_unsent(recorded, f"not sent: {_describe(decision)}")
             return
-        await self._act(decision, client_order_id, signal.signal_id, signal.generated_at, recorded)
+        await self._act(
+            decision,
+            client_order_id,
+            signal.signal_id,
+            signal.generated_at,
+            recorded,
+            strategy=signal.credited_strategy,
+        )
 
     def _refusal(self, signal: TradeSignal) -> tuple[str, str] | None:
         """Return why a signal is refused before the risk manager sees it, or None."""
@@ -422,18 +429,31 @@ class TradeExecutorService:
         signal_id: uuid.UUID | None,
         requested_at: datetime,
         recorded: TradeExecution | None = None,
+        *,
+        strategy: str | None = None,
     ) -> None:
-        """Record the decision, then place the order if it was approved.
+        """Record the decision, then place the order if it was approved (credited to
+        ``strategy`` when given).
 
         With bracket orders, an exit first cancels the legs still protecting the position: the
         broker would refuse shares its legs hold, or sell them twice.
         """
-        await self._desk.record(decision, signal_id)
-        if isinstance(decision, Approved) and decision.is_exit and self._brackets:
+        record = self._desk.record(decision, signal_id)
+        if not isinstance(decision, Approved):
+            await record
+            return
+        intent = OrderIntent(client_order_id, decision, signal_id, requested_at, strategy)
+        if decision.is_exit and self._brackets:
+            await record
             await self.reconciler.cancel_legs(decision.ticker)
-        if isinstance(decision, Approved):
-            intent = OrderIntent(client_order_id, decision, signal_id, requested_at)
             await self._orders.place(intent, recorded)
+            return
+        # The decision and the PENDING trade are rows of their own, both written before the
+        # order is sent; written concurrently, the order waits for one write instead of two.
+        # A crash or a failure between them leaves one without the other, as it did when they
+        # were written in turn: the redelivered signal finds the trade never sent, decides
+        # again (recording that decision) and sends the recorded trade.
+        await self._orders.place(intent, recorded, alongside=record)
 
     async def _resumed(self, client_order_id: str) -> bool:
         recorded = await self._trades.get_by_client_order_id(client_order_id)

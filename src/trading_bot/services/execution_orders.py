@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeVar, cast
 
 import structlog
 
@@ -52,6 +53,7 @@ TRADES_EXECUTED: Final = "trades_executed"
 ORDER_FILL_LATENCY: Final = "order_fill_latency"
 """Histogram of seconds from the signal (or the bar, or the command) to the fill, clock time."""
 
+_T = TypeVar("_T")
 _IDS: Final = uuid.UUID("4d7b1e0a-9c3f-4a52-8e61-0f2a7c5d9b38")
 _PNL_PLACES: Final = Decimal("1E-8")
 """Realised P&L is kept to the 8 decimal places storage holds."""
@@ -69,19 +71,34 @@ def executed_event_id(trade: TradeExecution) -> uuid.UUID:
     return uuid.uuid5(_IDS, f"TradeExecuted:{trade.client_order_id}:{trade.status}:{filled}")
 
 
+async def _together(first: Awaitable[_T], other: Awaitable[None] | None) -> _T:
+    """Return ``first``'s result, ``other`` awaited concurrently; the first failure of either
+    is raised once both have finished (neither is left running)."""
+    if other is None:
+        return await first
+    result, done = await asyncio.gather(first, other, return_exceptions=True)
+    for outcome in (result, done):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return cast("_T", result)
+
+
 @dataclass(frozen=True, slots=True)
 class OrderIntent:
     """An order the risk manager approved, and what it is for.
 
     ``signal_id`` is the signal the trade answers (None for stop-loss, take-profit and manual
     closes); ``requested_at`` is when the need arose (signal generated, bar closed, command
-    sent), the start of the fill latency.
+    sent), the start of the fill latency; ``strategy`` is the strategy the trade is credited
+    to, when the caller knows it (``TradeSignal.credited_strategy``; otherwise storage works it
+    out from the stored signal).
     """
 
     client_order_id: str
     decision: Approved
     signal_id: uuid.UUID | None
     requested_at: datetime
+    strategy: str | None = None
 
     def request(self, qty: Decimal | None = None, *, brackets: bool = False) -> OrderRequest:
         """Return the market order to submit (``qty`` overrides the approved size); with
@@ -155,16 +172,24 @@ class OrderFlow:
         self._intents: dict[str, OrderIntent] = {}
 
     async def place(
-        self, intent: OrderIntent, recorded: TradeExecution | None = None
+        self,
+        intent: OrderIntent,
+        recorded: TradeExecution | None = None,
+        *,
+        alongside: Awaitable[None] | None = None,
     ) -> TradeExecution:
         """Record the trade PENDING (unless ``recorded`` already is), submit it, settle it.
 
-        A broker refusal ends the trade REJECTED with the broker's reason. A ``TemporaryError``
-        propagates with the trade still PENDING: the caller's message is redelivered and finds
-        it, and the broker is asked before anything is sent again.
+        ``alongside`` (the decision's record) is awaited together with that write; nothing is
+        sent unless both succeeded. A broker refusal ends the trade REJECTED with the broker's
+        reason. A ``TemporaryError`` propagates with the trade still PENDING: the caller's
+        message is redelivered and finds it, and the broker is asked before anything is sent
+        again.
         """
         decision = intent.decision
         trade = recorded
+        if trade is not None and alongside is not None:
+            await alongside
         if trade is None:
             trade = TradeExecution(
                 trade_id=trade_id_for(intent.client_order_id),
@@ -177,7 +202,7 @@ class OrderFlow:
                 is_exit=decision.is_exit,
                 executed_at=self._clock.now(),
             )
-            if not await self._trades.add(trade):
+            if not await _together(self._trades.add(trade, strategy=intent.strategy), alongside):
                 stored = await self._trades.get_by_client_order_id(intent.client_order_id)
                 if stored is not None and stored.status.is_final:
                     await self.resume(stored)

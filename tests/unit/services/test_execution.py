@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -20,7 +21,12 @@ import pytest
 from trading_bot.adapters.brokers.paper import PaperBroker, PaperBrokerConfig
 from trading_bot.adapters.bus.memory import MemoryBus
 from trading_bot.adapters.clocks import SimulatedClock
-from trading_bot.core.errors import BrokerUnavailableError, MalformedMessageError
+from trading_bot.adapters.storage.risk_decisions import SqlRiskDecisionRepository
+from trading_bot.core.errors import (
+    BrokerUnavailableError,
+    MalformedMessageError,
+    StorageUnavailableError,
+)
 from trading_bot.core.events import (
     HeartbeatSent,
     SignalGenerated,
@@ -32,7 +38,9 @@ from trading_bot.core.model import (
     Direction,
     OrderSide,
     OrderStatus,
+    RiskDecision,
     SignalOutcome,
+    StrategySource,
     TradeSignal,
     client_order_id_for,
 )
@@ -173,6 +181,76 @@ async def test_executor_when_a_long_signal_arrives_fills_a_trade_with_a_position
     assert [(d.approved, d.reason_code, d.qty) for d in decisions] == [
         (True, "APPROVED", Decimal(20))
     ]
+
+
+async def test_executor_when_a_signal_is_filled_credits_the_trade_to_its_strongest_contributor(
+    rig: ExecutorRig, clock: SimulatedClock
+) -> None:
+    signal = make_signal(
+        "AAPL",
+        sources=(
+            StrategySource(strategy="momentum", direction=Direction.LONG, strength=0.5, weight=0.3),
+            StrategySource(
+                strategy="news_driven", direction=Direction.LONG, strength=0.9, weight=0.3
+            ),
+            StrategySource(
+                strategy="mean_reversion", direction=Direction.SHORT, strength=1.0, weight=0.4
+            ),
+        ),
+        generated_at=clock.now(),
+    )
+    await rig.repositories.strategies.seed()
+
+    await send(rig, signal, clock)
+
+    trade = await rig.repositories.trades.get_by_client_order_id(
+        client_order_id_for(signal.signal_id)
+    )
+    assert trade is not None
+    record = await rig.repositories.trades.record(trade.trade_id)
+    assert record is not None
+    assert record.strategy == "news_driven"
+
+
+class DecisionsDownOnce(SqlRiskDecisionRepository):
+    """Risk decisions whose first write fails as if the database were unreachable."""
+
+    failed = False
+
+    async def add(self, decision: RiskDecision) -> None:
+        if not self.failed:
+            self.failed = True
+            raise StorageUnavailableError("store risk decision: database unavailable")
+        await super().add(decision)
+
+
+async def test_executor_when_the_decision_cannot_be_stored_sends_nothing_until_redelivered(
+    storage: Storage, bus: MemoryBus, clock: SimulatedClock, metrics: RecordingMetrics
+) -> None:
+    faulty = Faulty()
+    repositories = dataclasses.replace(
+        storage.repositories, risk_decisions=DecisionsDownOnce(storage.database)
+    )
+    rig = await build_executor(
+        Storage(storage.database, repositories),
+        bus=bus,
+        clock=clock,
+        metrics=metrics,
+        wrap_broker=faulty,
+    )
+    signal = signal_at(clock)
+
+    with pytest.raises(StorageUnavailableError):
+        await send(rig, signal, clock)
+    sent_before_redelivery = list(faulty.submitted)
+    await send(rig, signal, clock)
+
+    assert sent_before_redelivery == []
+    assert faulty.submitted == [client_order_id_for(signal.signal_id)]
+    trades = await storage.repositories.trades.for_signal(signal.signal_id)
+    assert [t.status for t in trades] == [OrderStatus.FILLED]
+    decisions = await storage.repositories.risk_decisions.for_signal(signal.signal_id)
+    assert [(d.approved, d.reason_code) for d in decisions] == [(True, "APPROVED")]
 
 
 async def test_executor_when_a_signal_is_redelivered_places_one_order(

@@ -198,6 +198,24 @@ class Database:
                 yield session
 
     @asynccontextmanager
+    async def write(self, where: str = "storage") -> AsyncIterator[AsyncSession]:
+        """Yield a session for a write of one statement (an INSERT, an UPDATE, an upsert).
+
+        On PostgreSQL it runs in autocommit: one statement is its own transaction, atomic, and
+        the BEGIN and COMMIT round trips are saved. On SQLite it is ``transaction``. Running
+        more than one statement through it is a mistake: each would commit on its own.
+        """
+        if self.dialect == "sqlite":
+            async with self.transaction(where) as session:
+                yield session
+            return
+        with translated_errors(where):
+            async with self.engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+                    yield session
+
+    @asynccontextmanager
     async def read(self, where: str = "storage") -> AsyncIterator[AsyncSession]:
         """Yield a session for a read of several statements that must agree (a page and its
         total): one transaction, which on SQLite is deferred, so it takes no write lock."""

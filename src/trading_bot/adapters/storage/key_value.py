@@ -47,11 +47,11 @@ class SqlKeyValueStore:
             index_elements=["key"],
             set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
         )
-        async with self._db.transaction("write state") as session:
+        async with self._db.write("write state") as session:
             await session.execute(statement)
 
     async def delete(self, key: str) -> bool:
         """Remove ``key``; return False when it was not stored."""
-        async with self._db.transaction("delete state") as session:
+        async with self._db.write("delete state") as session:
             result = await session.execute(delete(KeyValueRow).where(KeyValueRow.key == key))
             return affected(result) == 1

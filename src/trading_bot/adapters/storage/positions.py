@@ -65,12 +65,12 @@ class SqlPositionRepository:
                 "updated_at": new.updated_at,
             },
         )
-        async with self._db.transaction("store position") as session:
+        async with self._db.write("store position") as session:
             await session.execute(statement)
 
     async def delete(self, ticker: str) -> bool:
         """Remove the position in ``ticker``; return False when there was none."""
-        async with self._db.transaction("delete position") as session:
+        async with self._db.write("delete position") as session:
             result = await session.execute(delete(PositionRow).where(PositionRow.ticker == ticker))
             return affected(result) == 1
 

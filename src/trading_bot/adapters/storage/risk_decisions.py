@@ -35,7 +35,7 @@ class SqlRiskDecisionRepository:
             )
             .on_conflict_do_nothing(index_elements=["id"])
         )
-        async with self._db.transaction("store risk decision") as session:
+        async with self._db.write("store risk decision") as session:
             await session.execute(statement)
 
     async def counts_by_reason(self, *, since: datetime | None = None) -> dict[str, int]:

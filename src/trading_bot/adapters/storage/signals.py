@@ -47,7 +47,7 @@ class SqlSignalRepository:
             )
             .on_conflict_do_nothing(index_elements=["id"])
         )
-        async with self._db.transaction("store signal") as session:
+        async with self._db.write("store signal") as session:
             return affected(await session.execute(statement)) == 1
 
     async def get(self, signal_id: uuid.UUID) -> SignalRecord | None:
@@ -70,7 +70,7 @@ class SqlSignalRepository:
             .where(SignalRow.id == signal_id)
             .values(outcome=final, outcome_reason=reason, acted_on=final is SignalOutcome.FILLED)
         )
-        async with self._db.transaction("record signal outcome") as session:
+        async with self._db.write("record signal outcome") as session:
             return affected(await session.execute(statement)) == 1
 
     async def query(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trading_bot.adapters.storage._sql import affected, build, check_page, insert_for
+from trading_bot.adapters.storage._sql import Insert, affected, build, check_page, insert_for
 from trading_bot.adapters.storage.database import Database
 from trading_bot.adapters.storage.tables import SignalRow, StrategyRow, TradeRow
 from trading_bot.core.errors import DataError
@@ -33,14 +33,16 @@ class SqlTradeRepository:
         is used. A name not in the strategies table leaves the trade uncredited.
         """
         values = _insert_values(execution)
-        async with self._db.transaction("record trade") as session:
-            values["strategy_id"] = await _strategy_id(session, strategy, execution.signal_id)
-            statement = (
-                insert_for(self._db.dialect, TradeRow)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["client_order_id"])
+        if strategy is not None:
+            # Named by the caller: its id is looked up by the INSERT itself, one statement.
+            values["strategy_id"] = (
+                select(StrategyRow.id).where(StrategyRow.name == strategy).scalar_subquery()
             )
-            return affected(await session.execute(statement)) == 1
+            async with self._db.write("record trade") as session:
+                return affected(await session.execute(_insert_trade(self._db.dialect, values))) == 1
+        async with self._db.transaction("record trade") as session:
+            values["strategy_id"] = await _credited_strategy_id(session, execution.signal_id)
+            return affected(await session.execute(_insert_trade(self._db.dialect, values))) == 1
 
     async def update(self, execution: TradeExecution) -> TradeExecution:
         """Apply what changed about the trade with ``execution.client_order_id``; return it.
@@ -205,6 +207,15 @@ def _with_strategy() -> Select[TradeRow, str]:
     )
 
 
+# Any: column values of several types (a subquery among them), keyed by column name.
+def _insert_trade(dialect: str, values: dict[str, Any]) -> Insert:
+    return (
+        insert_for(dialect, TradeRow.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["client_order_id"])
+    )
+
+
 def _insert_values(execution: TradeExecution) -> dict[str, Any]:
     # Any: column values of several types, keyed by column name.
     return {
@@ -228,12 +239,12 @@ def _insert_values(execution: TradeExecution) -> dict[str, Any]:
     }
 
 
-async def _strategy_id(
-    session: AsyncSession, strategy: str | None, signal_id: uuid.UUID | None
+async def _credited_strategy_id(
+    session: AsyncSession, signal_id: uuid.UUID | None
 ) -> uuid.UUID | None:
-    if strategy is None and signal_id is not None:
-        signal = await session.get(SignalRow, signal_id)
-        strategy = None if signal is None else strongest_contributor(signal)
+    """Return the id of the linked signal's strongest contributor, or None."""
+    signal = None if signal_id is None else await session.get(SignalRow, signal_id)
+    strategy = None if signal is None else strongest_contributor(signal)
     if strategy is None:
         return None
     return await session.scalar(select(StrategyRow.id).where(StrategyRow.name == strategy))

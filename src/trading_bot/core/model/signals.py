@@ -57,3 +57,12 @@ class TradeSignal(Frozen):
     sentiment_score: Score | None = None
     article_ids: tuple[str, ...] = ()
     generated_at: UtcDatetime
+
+    @property
+    def credited_strategy(self) -> str | None:
+        """Return the strategy a trade on this signal is credited to: the one that pushed
+        hardest in the signal's direction (largest weight x strength), or None."""
+        pushing = [source for source in self.sources if source.direction is self.direction]
+        if not pushing:
+            return None
+        return max(pushing, key=lambda source: source.weight * source.strength).strategy

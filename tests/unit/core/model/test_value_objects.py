@@ -33,6 +33,7 @@ from trading_bot.testing.model_strategies import (
     strategy_opinions,
     trade_signals,
 )
+from trading_bot.testing.signals import make_signal
 
 AT = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
 
@@ -244,3 +245,25 @@ def test_order_when_limit_has_no_price_is_refused() -> None:
 
 def test_value_object_when_given_an_unknown_field_is_refused_naming_it() -> None:
     _refused_naming("colour", _bar, colour="red")
+
+
+def test_trade_signal_credits_the_source_pushing_hardest_its_way() -> None:
+    signal = make_signal(
+        "AAPL",
+        Direction.LONG,
+        sources=(
+            StrategySource(strategy="momentum", direction=Direction.LONG, strength=0.5, weight=0.3),
+            StrategySource(strategy="rsi", direction=Direction.LONG, strength=0.9, weight=0.3),
+            StrategySource(strategy="trend", direction=Direction.SHORT, strength=1.0, weight=0.9),
+        ),
+    )
+
+    assert signal.credited_strategy == "rsi"
+
+
+def test_trade_signal_when_no_source_agrees_credits_none() -> None:
+    source = StrategySource(strategy="trend", direction=Direction.SHORT, strength=1.0, weight=0.9)
+
+    signal = make_signal("AAPL", Direction.LONG, sources=(source,))
+
+    assert signal.credited_strategy is None
