@@ -38,6 +38,7 @@ from trading_bot.core.events import (
 )
 from trading_bot.core.model import (
     Bar,
+    PositionRecord,
     TradeExecution,
     TradeSignal,
     client_order_id_for,
@@ -298,9 +299,28 @@ class TradeExecutorService:
 
     async def watch_stops(self, bar: Bar) -> None:
         """Exit the position in ``bar``'s ticker if the bar reached its stop or target (after
-        ``observe_bar``)."""
+        ``observe_bar``).
+
+        Most bars of a held ticker change nothing, and they are found so without the lock: a
+        bar waiting behind every decision in flight would hold up the bars behind it, those of
+        tickers not held included. What a bar would change is decided again under the lock.
+        """
+        stored = await self._positions.get(bar.ticker)
+        if stored is None or not self._stops_may_act(stored, bar):
+            return
         async with self._lock:
             await self._watch_stops(bar)
+
+    def _stops_may_act(self, stored: PositionRecord, bar: Bar) -> bool:
+        """Return True when ``bar`` may move the position's trailing stop, reach a bracket
+        leg's level, or call for a protective exit: ``_watch_stops`` has something to do."""
+        position = stored.position
+        if self._trailing.moves(position, bar):
+            return True
+        if self._brackets:
+            return levels_reached(position, bar.high, bar.low)
+        call = exit_on_bar(stored, Decimal(repr(bar.close)), bar.timestamp, bar.closes_at)
+        return call is not None
 
     async def on_close_position(self, message: Message) -> None:
         """Close the whole position in the command's ticker through the normal order path."""

@@ -102,17 +102,24 @@ class TrailingStop:
         self._pct = pct
         self._positions = positions
 
+    def moves(self, position: Position, bar: Bar) -> bool:
+        """Return True when ``bar`` would move the position's stop (``follow`` moves it)."""
+        return self._moved_stop(position, bar) is not None
+
     async def follow(self, stored: PositionRecord, bar: Bar) -> PositionRecord:
         """Return the position with its stop moved by ``bar`` (stored), or as it was."""
         position = stored.position
-        if self._pct is None or (
-            position.opened_at is not None and bar.closes_at <= position.opened_at
-        ):
-            return stored
-        stop = ratchet(position, Decimal(repr(bar.high)), Decimal(repr(bar.low)), self._pct)
+        stop = self._moved_stop(position, bar)
         if stop is None:
             return stored
         moved = position.model_copy(update={"stop_loss": stop})
         await self._positions.upsert(moved)
         log.info("trailing stop moved", ticker=position.ticker, stop=str(stop))
         return stored.model_copy(update={"position": moved})
+
+    def _moved_stop(self, position: Position, bar: Bar) -> Decimal | None:
+        if self._pct is None or (
+            position.opened_at is not None and bar.closes_at <= position.opened_at
+        ):
+            return None
+        return ratchet(position, Decimal(repr(bar.high)), Decimal(repr(bar.low)), self._pct)

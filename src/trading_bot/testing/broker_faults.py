@@ -6,6 +6,7 @@ failure they are told to cause, so the executor meets the faults a real broker c
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import Callable
@@ -72,6 +73,31 @@ class FaultyBroker(_Delegating):
             self.lose_replies -= 1
             raise BrokerUnavailableError("connection lost before the reply (injected)")
         return result
+
+
+class SlowBroker(_Delegating):
+    """Hold every submission at the door while ``hold()`` is in force, as a broker slow to
+    answer would; ``at_broker`` is set once one is waiting."""
+
+    def __init__(self, inner: Broker) -> None:
+        super().__init__(inner)
+        self.at_broker = asyncio.Event()
+        self._open = asyncio.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        """Hold the next submissions until ``release``."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Let the held submissions through, and every later one."""
+        self._open.set()
+
+    async def submit_order(self, order: OrderRequest) -> OrderResult:
+        """Wait while held, then submit."""
+        self.at_broker.set()
+        await self._open.wait()
+        return await self.inner.submit_order(order)
 
 
 def kill_process() -> None:

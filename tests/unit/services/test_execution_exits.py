@@ -26,9 +26,11 @@ from trading_bot.core.events import (
     TradeExecuted,
 )
 from trading_bot.core.model import Bar, OrderSide, OrderStatus, TradeExecution, TradeSignal
+from trading_bot.core.ports import Broker
 from trading_bot.core.risk import RiskConfig
 from trading_bot.services.execution_state import PAUSED_KEY, last_exit_key
 from trading_bot.testing.alpaca_server import LocalAlpacaServer
+from trading_bot.testing.broker_faults import SlowBroker
 from trading_bot.testing.bus import quick_memory_config
 from trading_bot.testing.metrics import RecordingMetrics
 from trading_bot.testing.signals import DEFAULT_NOW, make_signal
@@ -131,6 +133,39 @@ async def test_executor_when_a_bar_falls_through_the_stop_exits_the_position_onc
     published = [m for m in await read_stream(bus, Streams.TRADES) if isinstance(m, TradeExecuted)]
     assert [m.execution.is_exit for m in published] == [False, True]
     assert published[-1].execution.realized_pnl == exit_trade.realized_pnl
+
+
+async def test_executor_while_a_decision_waits_on_the_broker_handles_bars_that_change_nothing(
+    storage: Storage, bus: MemoryBus, clock: SimulatedClock, metrics: RecordingMetrics
+) -> None:
+    slow: list[SlowBroker] = []
+
+    def slowed(paper: Broker) -> SlowBroker:
+        slow.append(SlowBroker(paper))
+        return slow[-1]
+
+    rig = await build_executor(storage, bus=bus, clock=clock, metrics=metrics, wrap_broker=slowed)
+    await enter(rig, clock)
+    [broker] = slow
+    broker.hold()
+    broker.at_broker.clear()
+    deciding = asyncio.create_task(enter(rig, clock, "MSFT"))
+    await asyncio.wait_for(broker.at_broker.wait(), timeout=5)
+
+    # Neither waits for the decision: one is not held, the other is far from its stop.
+    await asyncio.wait_for(rig.service.on_bar_closed(await bar_closing_at(clock, 99.5)), 5)
+    await asyncio.wait_for(rig.service.on_bar_closed(await bar_closing_at(clock, 50, "NVDA")), 5)
+    through_stop = asyncio.create_task(rig.service.on_bar_closed(await bar_closing_at(clock, 96)))
+    await asyncio.sleep(0.05)
+    exit_waited = not through_stop.done()
+    broker.release()
+    await asyncio.wait_for(asyncio.gather(deciding, through_stop), timeout=5)
+
+    assert exit_waited, "an exit is decided after the decision in flight, not beside it"
+    [exit_trade] = await exits(rig)
+    assert exit_trade.status is OrderStatus.FILLED
+    assert await rig.repositories.positions.get("MSFT") is not None
+    assert rig.prices.last_price("NVDA") == Decimal(50)
 
 
 async def test_executor_when_a_bar_reaches_the_target_takes_the_profit(
