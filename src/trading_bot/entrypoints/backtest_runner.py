@@ -7,8 +7,8 @@ backtest adapters: the ``SimulatedClock``, the ``SimulatedBroker`` and in-memory
 three time lines and handles each instant in this order:
 
 1. bars closing: the clock moves to the close; the broker marks the close; the bar is handed
-   to the executor's and the signal-generator's bar handlers (``on_bar_closed``, the handlers
-   their ``market:bars`` consumers call, called directly: publishing a million bars would cost
+   to the executor's and the signal-generator's bar handlers (what their ``market:bars``
+   consumers do with a ``BarClosed``, called directly: publishing a million bars would cost
    more than deciding on them); then the bus is drained, so every signal, order, fill and
    weight update a bar caused is settled before time moves on;
 2. news becoming available: each scored article is published as ``ArticleScored`` (the live

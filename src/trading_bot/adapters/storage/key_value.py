@@ -34,7 +34,7 @@ class SqlKeyValueStore:
             return {}
         query = select(KeyValueRow.key, KeyValueRow.value).where(KeyValueRow.key.in_(set(keys)))
         async with self._db.lookup("read state") as session:
-            return {key: value for key, value in (await session.execute(query)).tuples()}
+            return {row.key: row.value for row in await session.execute(query)}
 
     async def set(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``, replacing any previous value."""
