@@ -301,12 +301,14 @@ class TradeExecutorService:
         """Exit the position in ``bar``'s ticker if the bar reached its stop or target (after
         ``observe_bar``).
 
-        Most bars of a held ticker change nothing, and they are found so without the lock: a
-        bar waiting behind every decision in flight would hold up the bars behind it, those of
-        tickers not held included. What a bar would change is decided again under the lock.
+        Most bars of a held ticker change nothing, and they are found so from memory, without
+        the lock: a bar waiting behind every decision in flight would hold up the bars behind
+        it, those of tickers not held included. What a bar would change is decided again under
+        the lock, and so is every bar while the positions are not in memory yet (reading them
+        from storage is for one task at a time).
         """
-        stored = await self._positions.get(bar.ticker)
-        if stored is None or not self._stops_may_act(stored, bar):
+        stored = self._positions.remembered(bar.ticker)
+        if stored is not None and not self._stops_may_act(stored, bar):
             return
         async with self._lock:
             await self._watch_stops(bar)

@@ -36,6 +36,11 @@ class CachedPositions:
         answered without awaiting anything."""
         return self._held is not None and ticker not in self._held
 
+    def remembered(self, ticker: str) -> PositionRecord | None:
+        """Return the position in ``ticker`` as memory holds it, without awaiting anything:
+        None when none is held or nothing is loaded yet (``known_unheld`` tells which)."""
+        return None if self._held is None else self._held.get(ticker)
+
     async def upsert(self, position: Position, *, entry_signal_id: uuid.UUID | None = None) -> None:
         """Store the position, then remember what storage now holds (it merges kept fields)."""
         try:

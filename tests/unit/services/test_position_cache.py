@@ -104,3 +104,22 @@ async def test_a_failed_write_makes_the_next_read_go_to_storage(storage: Storage
     reads_before = counted.reads
     assert [record.position.ticker for record in await cache.all()] == ["NVDA"]
     assert counted.reads == reads_before + 1
+
+
+async def test_memory_answers_without_storage_only_once_it_holds_every_position(
+    storage: Storage,
+) -> None:
+    await storage.repositories.positions.upsert(position("MSFT"))
+    counted = CountedReads(storage.repositories.positions)
+    cache = CachedPositions(counted)
+
+    before = (cache.remembered("MSFT"), cache.known_unheld("AAPL"))
+    await cache.get("AAPL")
+    after = (cache.remembered("MSFT"), cache.known_unheld("AAPL"), cache.known_unheld("MSFT"))
+
+    assert before == (None, False)
+    held, unheld_aapl, unheld_msft = after
+    assert held is not None
+    assert held.position.qty == Decimal(10)
+    assert (unheld_aapl, unheld_msft) == (True, False)
+    assert counted.reads == 1
