@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from trading_bot.adapters.market_data.frames import read_frame
 from trading_bot.core.errors import DataError
@@ -111,6 +112,23 @@ def load_bar_files(
     end: datetime | None = None,
 ) -> BarTape:
     """Read and check CSV or Parquet bar files; a file that cannot be read raises DataError."""
+    tape = _read_and_check(
+        paths, interval_seconds=interval_seconds, tickers=tickers, start=start, end=end
+    )
+    # The frames are gone; Arrow's allocator would keep their memory (about 130 MB a million
+    # rows) for a next read that a backtest never makes, above everything the replay then adds.
+    pa.default_memory_pool().release_unused()
+    return tape
+
+
+def _read_and_check(
+    paths: Sequence[Path],
+    *,
+    interval_seconds: int | None,
+    tickers: Sequence[str],
+    start: datetime | None,
+    end: datetime | None,
+) -> BarTape:
     frames = []
     for path in paths:
         frame = read_frame(Path(path))
