@@ -254,3 +254,25 @@ async def test_query_when_paged_returns_the_page_and_the_total(repos: SqlReposit
 
     assert page.total == 5
     assert [record.submitted_at for record in page.items] == [at(3), at(2)]
+
+
+async def test_update_without_a_pnl_or_broker_order_id_keeps_the_stored_ones(
+    repos: SqlRepositories,
+) -> None:
+    pending = make_execution()
+    await repos.trades.add(pending)
+    settled = _filled(pending, minutes=1).model_copy(
+        update={"realized_pnl": Decimal("12.5"), "broker_order_id": "broker-9"}
+    )
+    await repos.trades.update(settled)
+
+    later = settled.model_copy(
+        update={"realized_pnl": None, "broker_order_id": None, "executed_at": at(3)}
+    )
+    updated = await repos.trades.update(later)
+
+    assert (updated.realized_pnl, updated.broker_order_id) == (Decimal("12.5"), "broker-9")
+    record = await repos.trades.record(pending.trade_id)
+    assert record is not None
+    assert record.filled_at == at(1), "no new fill: the fill time stays"
+    assert record.execution.executed_at == at(3)

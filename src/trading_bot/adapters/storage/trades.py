@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trading_bot.adapters.storage._sql import Insert, affected, build, check_page, insert_for
@@ -52,33 +52,48 @@ class SqlTradeRepository:
         stamps the change (and the fill, when ``filled_qty`` grew). An unknown client order
         id, or a different ticker or side, raises ``DataError``.
         """
-        async with self._db.transaction("update trade") as session:
-            row = await session.scalar(
-                select(TradeRow)
-                .where(TradeRow.client_order_id == execution.client_order_id)
-                .with_for_update()
+        # Any: column values of several types (a CASE among them), keyed by column name.
+        changes: dict[str, Any] = {
+            "status": execution.status,
+            "filled_qty": execution.filled_qty,
+            "price": execution.price,
+            "commission": execution.commission,
+            "reason": execution.reason,
+            "is_exit": execution.is_exit,
+            # Each SET expression reads the row as it was: the fill time moves only with a fill.
+            "filled_at": case(
+                (TradeRow.filled_qty < execution.filled_qty, execution.executed_at),
+                else_=TradeRow.filled_at,
+            ),
+            "updated_at": execution.executed_at,
+        }
+        if execution.broker_order_id:
+            changes["broker_order_id"] = execution.broker_order_id
+        if execution.realized_pnl is not None:
+            changes["pnl"] = execution.realized_pnl
+        # One statement, atomic on its own: no transaction around a read and a write.
+        statement = (
+            update(TradeRow)
+            .where(
+                TradeRow.client_order_id == execution.client_order_id,
+                TradeRow.ticker == execution.ticker,
+                TradeRow.side == execution.side,
             )
-            if row is None:
-                raise DataError(f"no trade with client order id {execution.client_order_id!r}")
-            if (row.ticker, row.side) != (execution.ticker, execution.side):
-                raise DataError(
-                    f"trade {execution.client_order_id!r} is {row.side} {row.ticker}; "
-                    f"an update cannot make it {execution.side} {execution.ticker}"
-                )
-            if execution.filled_qty > row.filled_qty:
-                row.filled_at = execution.executed_at
-            row.status = execution.status
-            row.filled_qty = execution.filled_qty
-            row.price = execution.price
-            row.commission = execution.commission
-            row.reason = execution.reason
-            row.is_exit = execution.is_exit
-            row.broker_order_id = execution.broker_order_id or row.broker_order_id
-            if execution.realized_pnl is not None:
-                row.pnl = execution.realized_pnl
-            row.updated_at = execution.executed_at
-            await session.flush()
-            return trade_execution(row)
+            .values(changes)
+            .returning(TradeRow)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._db.write("update trade") as session:
+            row = await session.scalar(statement)
+            if row is not None:
+                return trade_execution(row)
+        stored = await self.get_by_client_order_id(execution.client_order_id)
+        if stored is None:
+            raise DataError(f"no trade with client order id {execution.client_order_id!r}")
+        raise DataError(
+            f"trade {execution.client_order_id!r} is {stored.side} {stored.ticker}; "
+            f"an update cannot make it {execution.side} {execution.ticker}"
+        )
 
     async def get(self, trade_id: uuid.UUID) -> TradeExecution | None:
         """Return the trade with this id, or None."""
