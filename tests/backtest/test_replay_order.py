@@ -13,29 +13,25 @@ from trading_bot.core.indicators import IndicatorSpec
 from trading_bot.core.market_state import MarketSnapshot
 from trading_bot.core.model import SentimentContext, StrategyOpinion
 from trading_bot.core.ports import Clock
-from trading_bot.core.strategies.base import StrategyParams
 from trading_bot.core.strategies.registry import register_strategy
 from trading_bot.entrypoints.backtest import BacktestConfig, run_backtest
+from trading_bot.testing.signals import ScriptedParams
 
 OPEN = datetime(2024, 3, 4, 14, 30, tzinfo=UTC)
 shown: list[tuple[datetime, str, datetime]] = []
 """What the recording strategy was shown: (the clock then, ticker, the bar's open)."""
 
 
-class RecordingParams(StrategyParams):
-    """No parameters."""
-
-
-@register_strategy("replay_order_recorder", RecordingParams)
+@register_strategy("replay_order_recorder", ScriptedParams)
 class RecordingStrategy:
     """Remember when each bar was shown; never hold an opinion."""
 
     name = "replay_order_recorder"
-    params = RecordingParams()
+    params = ScriptedParams()
     indicators: tuple[IndicatorSpec, ...] = ()
 
-    def __init__(self, params: RecordingParams | None = None) -> None:
-        self.params = params or RecordingParams()
+    def __init__(self, params: ScriptedParams | None = None) -> None:
+        self.params = params or ScriptedParams()
 
     def evaluate(
         self,

@@ -42,9 +42,9 @@ from trading_bot.core.learning import EvaluationRules
 from trading_bot.core.model import TradeOutcome, WeightChange
 
 _EPSILON = 1e-12
+"""Tolerance for "the stored weights already sum to 1" and for naming the binding bound."""
 _UNCHANGED = 1e-9
 """Weights closer than this to their old value keep it: float noise, not an adjustment."""
-"""Tolerance for "the stored weights already sum to 1" and for naming the binding bound."""
 
 
 class LearningRules(EvaluationRules):

@@ -2,7 +2,7 @@
 replay reaches them.
 
 The bars were checked once, on whole columns, when they were read (``backtest_bar_files``), so
-the replay builds each ``Bar`` from values already known to be valid (``trusted``) instead of
+the replay builds each ``Bar`` from values already known to be valid (``trusted_bar``) instead of
 validating a million of them again. Columns live in numpy arrays (a million bars take about
 60 MB) and are handed to the replay in chunks of plain Python values.
 """
@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel
 
 from trading_bot.core.model import Bar
 
@@ -26,23 +24,8 @@ DEFAULT_INTERVAL_SECONDS = 60
 CHUNK_BARS = 65_536
 """Bars converted to Python values at a time during a replay."""
 
-_M = TypeVar("_M", bound=BaseModel)
 _BAR_FIELDS = frozenset(Bar.model_fields)
 _SAMPLE_SKIPPED = 20
-
-
-def trusted(model: type[_M], values: dict[str, Any], fields: frozenset[str]) -> _M:
-    """Return a model from values already validated (what ``model_construct`` does, cheaper).
-
-    Only for values the caller has checked exactly as the model would; the replay uses it for
-    bars that passed the column checks and for the ``BarClosed`` wrapping them.
-    """
-    instance = model.__new__(model)
-    object.__setattr__(instance, "__dict__", values)
-    object.__setattr__(instance, "__pydantic_fields_set__", fields)
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
-    return instance
 
 
 def trusted_bar(  # noqa: PLR0917 - a bar's eight facts, in the order the replay holds them
@@ -55,8 +38,8 @@ def trusted_bar(  # noqa: PLR0917 - a bar's eight facts, in the order the replay
     volume: float,
     interval_seconds: int,
 ) -> Bar:
-    """Return a ``Bar`` of values that passed ``BarTape``'s checks (``trusted``, inlined: a
-    replay builds one per bar)."""
+    """Return a ``Bar`` of values that passed ``BarTape``'s checks, without validating them
+    again: what ``model_construct`` does, cheaper (a replay builds one per bar)."""
     bar = _new_bar(Bar)
     _set(
         bar,

@@ -204,7 +204,7 @@ class Replay:
     async def _close(self, item: Closing) -> None:
         at, ticker, _, bar = item
         if at > self._now:
-            closes = self._times.get(at) or self._time(at)
+            closes = self._time(at)
             if not self._clock.skip_to(closes):
                 await self._clock.advance_to(closes)
             self._now = at

@@ -54,14 +54,6 @@ def check_page(limit: int, offset: int) -> None:
         )
 
 
-def strongest_contributor(signal: TradeSignal) -> str | None:
-    """Return the strategy that pushed hardest in the signal's direction, or None."""
-    pushing = [s for s in signal.sources if s.direction is signal.direction]
-    if not pushing:
-        return None
-    return max(pushing, key=lambda source: source.weight * source.strength).strategy
-
-
 class MemorySignals:
     """``core.ports.SignalRepository`` in memory."""
 
@@ -165,7 +157,7 @@ class MemoryTrades:
         stored = _stored(execution)
         if strategy is None and execution.signal_id is not None:
             signal = self._signals.known(execution.signal_id)
-            strategy = None if signal is None else strongest_contributor(signal)
+            strategy = None if signal is None else signal.credited_strategy
         self._rows[key] = _TradeRow(
             sequence=len(self._by_id),
             execution=stored,

@@ -71,7 +71,7 @@ def executed_event_id(trade: TradeExecution) -> uuid.UUID:
     return uuid.uuid5(_IDS, f"TradeExecuted:{trade.client_order_id}:{trade.status}:{filled}")
 
 
-async def _together(first: Awaitable[_T], other: Awaitable[None] | None) -> _T:
+async def _together(first: Awaitable[_T], other: Awaitable[object] | None) -> _T:
     """Return ``first``'s result, ``other`` awaited concurrently; the first failure of either
     is raised once both have finished (neither is left running)."""
     if other is None:
@@ -325,9 +325,9 @@ class OrderFlow:
         )
         if report.status.is_final and trade.signal_id is not None:
             # Two rows of their own: written together, both before anything is published.
-            _, updated = await asyncio.gather(
-                self._signals.record_outcome(trade.signal_id, report.status, report.reason),
+            updated = await _together(
                 self._trades.update(settled),
+                self._signals.record_outcome(trade.signal_id, report.status, report.reason),
             )
         else:
             updated = await self._trades.update(settled)

@@ -150,17 +150,12 @@ class SimulatedBroker:
         """Return the latest price of every ticker seen."""
         return {ticker: _decimal(price) for ticker, price in self._prices.items()}
 
-    @property
-    def invested(self) -> bool:
-        """Return True while any position is open."""
-        return bool(self._account.ledger.positions)
-
     def equity_value(self) -> float:
         """Return cash plus positions at the latest prices, as a float (for equity curves)."""
         return self.valuation()[0]
 
     def valuation(self) -> tuple[float, bool]:
-        """Return ``equity_value()`` and whether any position is open (``invested``)."""
+        """Return ``equity_value()`` and whether any position is open."""
         ledger = self._account.ledger
         if ledger.fills != self._valued_fills:
             self._cash_value = float(ledger.cash)
@@ -185,7 +180,7 @@ class SimulatedBroker:
         ticker = bar.ticker
         self._bars[ticker] = bar
         self._prices[ticker] = bar.open
-        waiting = self._fills_at_open and self._open_by_ticker.get(ticker, 0) > 0
+        waiting = self._fills_at_open and self.has_open_orders(ticker)
         if not waiting and not self._account.has_legs(ticker):
             return []  # most bars: nothing to fill
         legs = self._trigger_legs(bar, bar.open, bar.open)
@@ -197,7 +192,7 @@ class SimulatedBroker:
         ticker = bar.ticker
         self._bars[ticker] = bar
         self._prices[ticker] = bar.close
-        waiting = not self._fills_at_open and self._open_by_ticker.get(ticker, 0) > 0
+        waiting = not self._fills_at_open and self.has_open_orders(ticker)
         if not waiting and not self._account.has_legs(ticker):
             return []
         legs = self._trigger_legs(bar, bar.high, bar.low)

@@ -191,11 +191,15 @@ class Database:
         statement is its own snapshot); on SQLite in a deferred transaction, which takes no write
         lock. Writing through it is a mistake: use ``transaction``.
         """
-        async with self._reading(where) as connection:
-            if self.dialect != "sqlite":
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-            async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+        if self.dialect == "sqlite":
+            async with (
+                self._reading(where) as connection,
+                AsyncSession(bind=connection, expire_on_commit=False) as session,
+            ):
                 yield session
+            return
+        async with self._autocommit(where) as session:
+            yield session
 
     @asynccontextmanager
     async def write(self, where: str = "storage") -> AsyncIterator[AsyncSession]:
@@ -209,11 +213,8 @@ class Database:
             async with self.transaction(where) as session:
                 yield session
             return
-        with translated_errors(where):
-            async with self.engine.connect() as connection:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-                async with AsyncSession(bind=connection, expire_on_commit=False) as session:
-                    yield session
+        async with self._autocommit(where) as session:
+            yield session
 
     @asynccontextmanager
     async def read(self, where: str = "storage") -> AsyncIterator[AsyncSession]:
@@ -225,6 +226,15 @@ class Database:
             session.begin(),
         ):
             yield session
+
+    @asynccontextmanager
+    async def _autocommit(self, where: str) -> AsyncIterator[AsyncSession]:
+        """Yield a session whose every statement commits on its own (PostgreSQL)."""
+        with translated_errors(where):
+            async with self.engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+                    yield session
 
     @asynccontextmanager
     async def _reading(self, where: str) -> AsyncIterator[AsyncConnection]:

@@ -13,7 +13,14 @@ from trading_bot.adapters.storage._sql import Insert, affected, build, check_pag
 from trading_bot.adapters.storage.database import Database
 from trading_bot.adapters.storage.tables import SignalRow, StrategyRow, TradeRow
 from trading_bot.core.errors import DataError
-from trading_bot.core.model import OrderStatus, Page, StrategySource, TradeExecution, TradeRecord
+from trading_bot.core.model import (
+    OrderStatus,
+    Page,
+    StrategySource,
+    TradeExecution,
+    TradeRecord,
+    credited_strategy,
+)
 from trading_bot.core.pdt import DayTrade, Fill, find_day_trades
 
 _OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED)
@@ -257,21 +264,15 @@ def _insert_values(execution: TradeExecution) -> dict[str, Any]:
 async def _credited_strategy_id(
     session: AsyncSession, signal_id: uuid.UUID | None
 ) -> uuid.UUID | None:
-    """Return the id of the linked signal's strongest contributor, or None."""
+    """Return the id of the strategy a trade on the linked signal is credited to, or None."""
     signal = None if signal_id is None else await session.get(SignalRow, signal_id)
-    strategy = None if signal is None else strongest_contributor(signal)
+    strategy = None
+    if signal is not None:
+        sources = (build(StrategySource, **source) for source in signal.strategy_sources)
+        strategy = credited_strategy(signal.direction, sources)
     if strategy is None:
         return None
     return await session.scalar(select(StrategyRow.id).where(StrategyRow.name == strategy))
-
-
-def strongest_contributor(signal: SignalRow) -> str | None:
-    """Return the strategy that pushed hardest in the signal's direction, or None."""
-    sources = [build(StrategySource, **source) for source in signal.strategy_sources]
-    pushing = [source for source in sources if source.direction is signal.direction]
-    if not pushing:
-        return None
-    return max(pushing, key=lambda source: source.weight * source.strength).strategy
 
 
 def trade_execution(row: TradeRow) -> TradeExecution:

@@ -54,7 +54,13 @@ from trading_bot.core.model.sentiment import (
     SentimentObservation,
     SentimentScore,
 )
-from trading_bot.core.model.signals import Direction, StrategyOpinion, StrategySource, TradeSignal
+from trading_bot.core.model.signals import (
+    Direction,
+    StrategyOpinion,
+    StrategySource,
+    TradeSignal,
+    credited_strategy,
+)
 
 __all__ = [
     "DEFAULT_STRATEGY_WEIGHTS",
@@ -109,4 +115,5 @@ __all__ = [
     "WeightUpdate",
     "client_order_id_for",
     "content_hash",
+    "credited_strategy",
 ]

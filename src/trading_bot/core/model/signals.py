@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from enum import StrEnum
 
 from pydantic import Field
@@ -60,9 +61,14 @@ class TradeSignal(Frozen):
 
     @property
     def credited_strategy(self) -> str | None:
-        """Return the strategy a trade on this signal is credited to: the one that pushed
-        hardest in the signal's direction (largest weight x strength), or None."""
-        pushing = [source for source in self.sources if source.direction is self.direction]
-        if not pushing:
-            return None
-        return max(pushing, key=lambda source: source.weight * source.strength).strategy
+        """Return the strategy a trade on this signal is credited to (``credited_strategy``)."""
+        return credited_strategy(self.direction, self.sources)
+
+
+def credited_strategy(direction: Direction, sources: Iterable[StrategySource]) -> str | None:
+    """Return the strategy a trade on a signal is credited to: of the sources that pushed in
+    the signal's ``direction``, the one with the largest weight x strength; None if none did."""
+    pushing = [source for source in sources if source.direction is direction]
+    if not pushing:
+        return None
+    return max(pushing, key=lambda source: source.weight * source.strength).strategy
