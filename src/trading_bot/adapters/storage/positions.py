@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Final
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import RowMapping, bindparam, delete, func, select
 
-from trading_bot.adapters.storage._sql import affected, build, insert_for
+from trading_bot.adapters.storage._sql import build, insert_for
 from trading_bot.adapters.storage.database import Database
 from trading_bot.adapters.storage.tables import PositionRow
 from trading_bot.core.model import Position, PositionRecord
 from trading_bot.core.ports import Clock
+
+_POSITIONS: Final = PositionRow.__table__
+_ALL: Final = select(_POSITIONS).order_by(_POSITIONS.c.ticker)
+_BY_TICKER: Final = select(_POSITIONS).where(_POSITIONS.c.ticker == bindparam("ticker"))
+_DELETE: Final = delete(PositionRow).where(PositionRow.ticker == bindparam("ticker"))
 
 
 class SqlPositionRepository:
@@ -19,39 +25,9 @@ class SqlPositionRepository:
     def __init__(self, database: Database, clock: Clock) -> None:
         self._db = database
         self._clock = clock
-
-    async def all(self) -> list[PositionRecord]:
-        """Return every open position, ordered by ticker."""
-        async with self._db.lookup("list positions") as session:
-            rows = await session.scalars(select(PositionRow).order_by(PositionRow.ticker))
-            return [_record(row) for row in rows]
-
-    async def get(self, ticker: str) -> PositionRecord | None:
-        """Return the position in ``ticker``, or None."""
-        async with self._db.lookup("get position") as session:
-            row = await session.get(PositionRow, ticker)
-            return None if row is None else _record(row)
-
-    async def upsert(self, position: Position, *, entry_signal_id: uuid.UUID | None = None) -> None:
-        """Store ``position``, replacing the one in its ticker.
-
-        An ``entry_signal_id`` or ``opened_at`` that is None keeps the stored value, so adding
-        to a position does not forget what opened it.
-        """
-        insert = insert_for(self._db.dialect, PositionRow).values(
-            ticker=position.ticker,
-            qty=position.qty,
-            avg_entry=position.avg_entry_price,
-            unrealized_pnl=position.unrealized_pnl,
-            market_price=position.market_price,
-            stop_loss=position.stop_loss,
-            take_profit=position.take_profit,
-            opened_at=position.opened_at,
-            entry_signal_id=entry_signal_id,
-            updated_at=self._clock.now(),
-        )
+        insert = insert_for(database.dialect, PositionRow)
         new = insert.excluded
-        statement = insert.on_conflict_do_update(
+        self._upsert = insert.on_conflict_do_update(
             index_elements=["ticker"],
             set_={
                 "qty": new.qty,
@@ -65,30 +41,55 @@ class SqlPositionRepository:
                 "updated_at": new.updated_at,
             },
         )
-        async with self._db.write("store position") as session:
-            await session.execute(statement)
+
+    async def all(self) -> list[PositionRecord]:
+        """Return every open position, ordered by ticker."""
+        return [_record(row) for row in await self._db.fetch_all("list positions", _ALL)]
+
+    async def get(self, ticker: str) -> PositionRecord | None:
+        """Return the position in ``ticker``, or None."""
+        row = await self._db.fetch_one("get position", _BY_TICKER, {"ticker": ticker})
+        return None if row is None else _record(row)
+
+    async def upsert(self, position: Position, *, entry_signal_id: uuid.UUID | None = None) -> None:
+        """Store ``position``, replacing the one in its ticker.
+
+        An ``entry_signal_id`` or ``opened_at`` that is None keeps the stored value, so adding
+        to a position does not forget what opened it.
+        """
+        values = {
+            "ticker": position.ticker,
+            "qty": position.qty,
+            "avg_entry": position.avg_entry_price,
+            "unrealized_pnl": position.unrealized_pnl,
+            "market_price": position.market_price,
+            "stop_loss": position.stop_loss,
+            "take_profit": position.take_profit,
+            "opened_at": position.opened_at,
+            "entry_signal_id": entry_signal_id,
+            "updated_at": self._clock.now(),
+        }
+        await self._db.execute("store position", self._upsert, values)
 
     async def delete(self, ticker: str) -> bool:
         """Remove the position in ``ticker``; return False when there was none."""
-        async with self._db.write("delete position") as session:
-            result = await session.execute(delete(PositionRow).where(PositionRow.ticker == ticker))
-            return affected(result) == 1
+        return await self._db.execute("delete position", _DELETE, {"ticker": ticker}) == 1
 
 
-def _record(row: PositionRow) -> PositionRecord:
+def _record(row: RowMapping) -> PositionRecord:
     position = build(
         Position,
-        ticker=row.ticker,
-        qty=row.qty,
-        avg_entry_price=row.avg_entry,
-        market_price=row.market_price,
-        stop_loss=row.stop_loss,
-        take_profit=row.take_profit,
-        opened_at=row.opened_at,
+        ticker=row["ticker"],
+        qty=row["qty"],
+        avg_entry_price=row["avg_entry"],
+        market_price=row["market_price"],
+        stop_loss=row["stop_loss"],
+        take_profit=row["take_profit"],
+        opened_at=row["opened_at"],
     )
     return build(
         PositionRecord,
         position=position,
-        entry_signal_id=row.entry_signal_id,
-        updated_at=row.updated_at,
+        entry_signal_id=row["entry_signal_id"],
+        updated_at=row["updated_at"],
     )

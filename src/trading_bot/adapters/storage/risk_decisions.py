@@ -18,25 +18,23 @@ class SqlRiskDecisionRepository:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._insert = insert_for(database.dialect, RiskDecisionRow).on_conflict_do_nothing(
+            index_elements=["id"]
+        )
 
     async def add(self, decision: RiskDecision) -> None:
         """Store ``decision``; a decision id already stored is ignored."""
-        statement = (
-            insert_for(self._db.dialect, RiskDecisionRow)
-            .values(
-                id=decision.decision_id,
-                signal_id=decision.signal_id,
-                ticker=decision.ticker,
-                approved=decision.approved,
-                reason_code=decision.reason_code,
-                detail=decision.detail,
-                qty=decision.qty,
-                timestamp=decision.timestamp,
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        async with self._db.write("store risk decision") as session:
-            await session.execute(statement)
+        values = {
+            "id": decision.decision_id,
+            "signal_id": decision.signal_id,
+            "ticker": decision.ticker,
+            "approved": decision.approved,
+            "reason_code": decision.reason_code,
+            "detail": decision.detail,
+            "qty": decision.qty,
+            "timestamp": decision.timestamp,
+        }
+        await self._db.execute("store risk decision", self._insert, values)
 
     async def counts_by_reason(self, *, since: datetime | None = None) -> dict[str, int]:
         """Return how many orders were rejected for each reason code (since ``since``)."""

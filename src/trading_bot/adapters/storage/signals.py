@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, RowMapping, bindparam, func, select, update
 
-from trading_bot.adapters.storage._sql import affected, build, check_page, insert_for
+from trading_bot.adapters.storage._sql import build, check_page, insert_for
 from trading_bot.adapters.storage.database import Database
 from trading_bot.adapters.storage.tables import SignalRow
 from trading_bot.core.model import (
@@ -20,41 +21,42 @@ from trading_bot.core.model import (
     TradeSignal,
 )
 
+_SIGNALS: Final = SignalRow.__table__
+_BY_ID: Final = select(_SIGNALS).where(_SIGNALS.c.id == bindparam("signal_id"))
+_RECORD_OUTCOME: Final = update(SignalRow).where(SignalRow.id == bindparam("signal_id"))
+
 
 class SqlSignalRepository:
     """Signals with their strategy sources and recorded outcomes."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._insert = insert_for(database.dialect, SignalRow).on_conflict_do_nothing(
+            index_elements=["id"]
+        )
 
     async def add(self, signal: TradeSignal) -> bool:
         """Store ``signal``; return False when its id was already stored (nothing changes)."""
-        statement = (
-            insert_for(self._db.dialect, SignalRow)
-            .values(
-                id=signal.signal_id,
-                ticker=signal.ticker,
-                direction=signal.direction,
-                strength=signal.strength,
-                price=signal.price,
-                strategy_sources=[source.model_dump(mode="json") for source in signal.sources],
-                sentiment_score=signal.sentiment_score,
-                article_ids=list(signal.article_ids),
-                generated_at=signal.generated_at,
-                acted_on=False,
-                outcome=None,
-                outcome_reason="",
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        async with self._db.write("store signal") as session:
-            return affected(await session.execute(statement)) == 1
+        values = {
+            "id": signal.signal_id,
+            "ticker": signal.ticker,
+            "direction": signal.direction,
+            "strength": signal.strength,
+            "price": signal.price,
+            "strategy_sources": [source.model_dump(mode="json") for source in signal.sources],
+            "sentiment_score": signal.sentiment_score,
+            "article_ids": list(signal.article_ids),
+            "generated_at": signal.generated_at,
+            "acted_on": False,
+            "outcome": None,
+            "outcome_reason": "",
+        }
+        return await self._db.execute("store signal", self._insert, values) == 1
 
     async def get(self, signal_id: uuid.UUID) -> SignalRecord | None:
         """Return the signal with its outcome, or None."""
-        async with self._db.lookup("get signal") as session:
-            row = await session.get(SignalRow, signal_id)
-            return None if row is None else signal_record(row)
+        row = await self._db.fetch_one("get signal", _BY_ID, {"signal_id": signal_id})
+        return None if row is None else signal_record(row)
 
     async def record_outcome(
         self, signal_id: uuid.UUID, outcome: SignalOutcome | OrderStatus, reason: str = ""
@@ -65,13 +67,13 @@ class SqlSignalRepository:
         ``ValueError``. ``acted_on`` becomes True when the outcome is FILLED.
         """
         final = SignalOutcome.from_status(outcome) if isinstance(outcome, OrderStatus) else outcome
-        statement = (
-            update(SignalRow)
-            .where(SignalRow.id == signal_id)
-            .values(outcome=final, outcome_reason=reason, acted_on=final is SignalOutcome.FILLED)
-        )
-        async with self._db.write("record signal outcome") as session:
-            return affected(await session.execute(statement)) == 1
+        values = {
+            "signal_id": signal_id,
+            "outcome": final,
+            "outcome_reason": reason,
+            "acted_on": final is SignalOutcome.FILLED,
+        }
+        return await self._db.execute("record signal outcome", _RECORD_OUTCOME, values) == 1
 
     async def query(
         self,
@@ -98,34 +100,34 @@ class SqlSignalRepository:
             total = await session.scalar(
                 select(func.count()).select_from(SignalRow).where(*conditions)
             )
-            rows = await session.scalars(
-                select(SignalRow)
+            rows = await session.execute(
+                select(_SIGNALS)
                 .where(*conditions)
                 .order_by(SignalRow.generated_at.desc(), SignalRow.id)
                 .limit(limit)
                 .offset(offset)
             )
-            return Page([signal_record(row) for row in rows], total or 0)
+            return Page([signal_record(row) for row in rows.mappings()], total or 0)
 
 
-def signal_record(row: SignalRow) -> SignalRecord:
+def signal_record(row: RowMapping) -> SignalRecord:
     """Return the stored signal ``row`` as a record."""
     signal = build(
         TradeSignal,
-        signal_id=row.id,
-        ticker=row.ticker,
-        direction=row.direction,
-        strength=row.strength,
-        price=row.price,
-        sources=tuple(build(StrategySource, **source) for source in row.strategy_sources),
-        sentiment_score=row.sentiment_score,
-        article_ids=tuple(row.article_ids),
-        generated_at=row.generated_at,
+        signal_id=row["id"],
+        ticker=row["ticker"],
+        direction=row["direction"],
+        strength=row["strength"],
+        price=row["price"],
+        sources=tuple(build(StrategySource, **source) for source in row["strategy_sources"]),
+        sentiment_score=row["sentiment_score"],
+        article_ids=tuple(row["article_ids"]),
+        generated_at=row["generated_at"],
     )
     return build(
         SignalRecord,
         signal=signal,
-        acted_on=row.acted_on,
-        outcome=row.outcome,
-        outcome_reason=row.outcome_reason,
+        acted_on=row["acted_on"],
+        outcome=row["outcome"],
+        outcome_reason=row["outcome_reason"],
     )

@@ -1,15 +1,20 @@
-"""Trades, keyed by their idempotent client order id: ``core.ports.TradeRepository``."""
+"""Trades, keyed by their idempotent client order id: ``core.ports.TradeRepository``.
+
+The statements of the order path are built once, with bound parameters, and run as Core
+statements (``Database.fetch_one`` and friends): building a statement and loading ORM objects
+cost more CPU than the database round trip.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, case, func, select, update
+from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trading_bot.adapters.storage._sql import Insert, affected, build, check_page, insert_for
+from trading_bot.adapters.storage._sql import affected, build, check_page, insert_for
 from trading_bot.adapters.storage.database import Database
 from trading_bot.adapters.storage.tables import SignalRow, StrategyRow, TradeRow
 from trading_bot.core.errors import DataError
@@ -25,12 +30,63 @@ from trading_bot.core.pdt import DayTrade, Fill, find_day_trades
 
 _OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED)
 
+_TRADES: Final = TradeRow.__table__
+_COLUMNS: Final = _TRADES.c
+_BY_ID: Final = select(_TRADES).where(_COLUMNS.id == bindparam("trade_id"))
+_BY_CLIENT_ORDER_ID: Final = select(_TRADES).where(
+    _COLUMNS.client_order_id == bindparam("client_order_id")
+)
+_PENDING: Final = (
+    select(_TRADES)
+    .where(_COLUMNS.status.in_(_OPEN_STATUSES))
+    .order_by(_COLUMNS.timestamp, _COLUMNS.id)
+)
+_LATEST_ENTRY: Final = (
+    select(_TRADES)
+    .where(
+        _COLUMNS.ticker == bindparam("ticker"),
+        _COLUMNS.is_exit.is_(False),
+        _COLUMNS.filled_qty > 0,
+        _COLUMNS.timestamp <= bindparam("before"),
+    )
+    .order_by(_COLUMNS.timestamp.desc(), _COLUMNS.id.desc())
+    .limit(1)
+)
+_STRATEGY_NAMED: Final = (
+    select(StrategyRow.id).where(StrategyRow.name == bindparam("strategy")).scalar_subquery()
+)
+_UPDATE: Final = (
+    update(TradeRow)
+    .where(
+        _COLUMNS.client_order_id == bindparam("match_client_order_id"),
+        _COLUMNS.ticker == bindparam("match_ticker"),
+        _COLUMNS.side == bindparam("match_side"),
+    )
+    # Each SET expression reads the row as it was: the fill time moves only with a fill.
+    .values(
+        filled_at=case(
+            (
+                _COLUMNS.filled_qty < bindparam("new_filled_qty", type_=_COLUMNS.filled_qty.type),
+                bindparam("changed_at", type_=_COLUMNS.updated_at.type),
+            ),
+            else_=_COLUMNS.filled_at,
+        )
+    )
+    .returning(*_COLUMNS)
+)
+
 
 class SqlTradeRepository:
     """Orders the executor placed and what became of them."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        insert = insert_for(database.dialect, _TRADES).on_conflict_do_nothing(
+            index_elements=["client_order_id"]
+        )
+        self._insert = insert
+        # The strategy's id looked up by the INSERT itself: one statement.
+        self._insert_named = insert.values(strategy_id=_STRATEGY_NAMED)
 
     async def add(self, execution: TradeExecution, *, strategy: str | None = None) -> bool:
         """Record a trade; return False when its client order id is already stored.
@@ -41,15 +97,11 @@ class SqlTradeRepository:
         """
         values = _insert_values(execution)
         if strategy is not None:
-            # Named by the caller: its id is looked up by the INSERT itself, one statement.
-            values["strategy_id"] = (
-                select(StrategyRow.id).where(StrategyRow.name == strategy).scalar_subquery()
-            )
-            async with self._db.write("record trade") as session:
-                return affected(await session.execute(_insert_trade(self._db.dialect, values))) == 1
+            values["strategy"] = strategy
+            return await self._db.execute("record trade", self._insert_named, values) == 1
         async with self._db.transaction("record trade") as session:
             values["strategy_id"] = await _credited_strategy_id(session, execution.signal_id)
-            return affected(await session.execute(_insert_trade(self._db.dialect, values))) == 1
+            return affected(await session.execute(self._insert, values)) == 1
 
     async def update(self, execution: TradeExecution) -> TradeExecution:
         """Apply what changed about the trade with ``execution.client_order_id``; return it.
@@ -59,7 +111,7 @@ class SqlTradeRepository:
         stamps the change (and the fill, when ``filled_qty`` grew). An unknown client order
         id, or a different ticker or side, raises ``DataError``.
         """
-        # Any: column values of several types (a CASE among them), keyed by column name.
+        # Any: column values of several types, keyed by column or parameter name.
         changes: dict[str, Any] = {
             "status": execution.status,
             "filled_qty": execution.filled_qty,
@@ -67,33 +119,21 @@ class SqlTradeRepository:
             "commission": execution.commission,
             "reason": execution.reason,
             "is_exit": execution.is_exit,
-            # Each SET expression reads the row as it was: the fill time moves only with a fill.
-            "filled_at": case(
-                (TradeRow.filled_qty < execution.filled_qty, execution.executed_at),
-                else_=TradeRow.filled_at,
-            ),
             "updated_at": execution.executed_at,
+            "new_filled_qty": execution.filled_qty,
+            "changed_at": execution.executed_at,
+            "match_client_order_id": execution.client_order_id,
+            "match_ticker": execution.ticker,
+            "match_side": execution.side,
         }
         if execution.broker_order_id:
             changes["broker_order_id"] = execution.broker_order_id
         if execution.realized_pnl is not None:
             changes["pnl"] = execution.realized_pnl
         # One statement, atomic on its own: no transaction around a read and a write.
-        statement = (
-            update(TradeRow)
-            .where(
-                TradeRow.client_order_id == execution.client_order_id,
-                TradeRow.ticker == execution.ticker,
-                TradeRow.side == execution.side,
-            )
-            .values(changes)
-            .returning(TradeRow)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._db.write("update trade") as session:
-            row = await session.scalar(statement)
-            if row is not None:
-                return trade_execution(row)
+        row = await self._db.execute_returning("update trade", _UPDATE, changes)
+        if row is not None:
+            return trade_execution(row)
         stored = await self.get_by_client_order_id(execution.client_order_id)
         if stored is None:
             raise DataError(f"no trade with client order id {execution.client_order_id!r}")
@@ -104,60 +144,47 @@ class SqlTradeRepository:
 
     async def get(self, trade_id: uuid.UUID) -> TradeExecution | None:
         """Return the trade with this id, or None."""
-        async with self._db.lookup("get trade") as session:
-            row = await session.get(TradeRow, trade_id)
-            return None if row is None else trade_execution(row)
+        row = await self._db.fetch_one("get trade", _BY_ID, {"trade_id": trade_id})
+        return None if row is None else trade_execution(row)
 
     async def get_by_client_order_id(self, client_order_id: str) -> TradeExecution | None:
         """Return the trade placed with this client order id, or None."""
-        async with self._db.lookup("get trade by client order id") as session:
-            row = await session.scalar(
-                select(TradeRow).where(TradeRow.client_order_id == client_order_id)
-            )
-            return None if row is None else trade_execution(row)
+        row = await self._db.fetch_one(
+            "get trade by client order id",
+            _BY_CLIENT_ORDER_ID,
+            {"client_order_id": client_order_id},
+        )
+        return None if row is None else trade_execution(row)
 
     async def record(self, trade_id: uuid.UUID) -> TradeRecord | None:
         """Return the trade with its strategy and timestamps, or None."""
-        async with self._db.lookup("get trade record") as session:
-            found = (await session.execute(_with_strategy().where(TradeRow.id == trade_id))).first()
-            return None if found is None else trade_record(found[0], found[1])
+        found = await self._db.fetch_one(
+            "get trade record", _with_strategy().where(_COLUMNS.id == trade_id)
+        )
+        return None if found is None else trade_record(found)
 
     async def pending(self) -> list[TradeExecution]:
         """Return the trades not yet final, oldest first."""
-        async with self._db.lookup("list pending trades") as session:
-            rows = await session.scalars(
-                select(TradeRow)
-                .where(TradeRow.status.in_(_OPEN_STATUSES))
-                .order_by(TradeRow.timestamp, TradeRow.id)
-            )
-            return [trade_execution(row) for row in rows]
+        rows = await self._db.fetch_all("list pending trades", _PENDING)
+        return [trade_execution(row) for row in rows]
 
     async def for_signal(self, signal_id: uuid.UUID) -> list[TradeExecution]:
         """Return the trades placed for ``signal_id``, oldest first."""
-        async with self._db.lookup("list trades of a signal") as session:
-            rows = await session.scalars(
-                select(TradeRow)
-                .where(TradeRow.signal_id == signal_id)
-                .order_by(TradeRow.timestamp, TradeRow.id)
-            )
-            return [trade_execution(row) for row in rows]
+        rows = await self._db.fetch_all(
+            "list trades of a signal",
+            select(_TRADES)
+            .where(_COLUMNS.signal_id == signal_id)
+            .order_by(_COLUMNS.timestamp, _COLUMNS.id),
+        )
+        return [trade_execution(row) for row in rows]
 
     async def latest_entry(self, ticker: str, *, before: datetime) -> TradeExecution | None:
         """Return the newest filled entry (not exit) in ``ticker`` submitted at or before
         ``before``: the trade an exit closes."""
-        async with self._db.lookup("find entry trade") as session:
-            row = await session.scalar(
-                select(TradeRow)
-                .where(
-                    TradeRow.ticker == ticker,
-                    TradeRow.is_exit.is_(False),
-                    TradeRow.filled_qty > 0,
-                    TradeRow.timestamp <= before,
-                )
-                .order_by(TradeRow.timestamp.desc(), TradeRow.id.desc())
-                .limit(1)
-            )
-            return None if row is None else trade_execution(row)
+        row = await self._db.fetch_one(
+            "find entry trade", _LATEST_ENTRY, {"ticker": ticker, "before": before}
+        )
+        return None if row is None else trade_execution(row)
 
     async def day_trades(self, *, since: datetime) -> list[DayTrade]:
         """Return the round trips opened and closed on the same New York trading day among the
@@ -220,21 +247,13 @@ class SqlTradeRepository:
                 .limit(limit)
                 .offset(offset)
             )
-            return Page([trade_record(row, name) for row, name in rows], total or 0)
+            return Page([trade_record(row) for row in rows.mappings()], total or 0)
 
 
-def _with_strategy() -> Select[TradeRow, str]:
-    return select(TradeRow, StrategyRow.name).outerjoin(
-        StrategyRow, StrategyRow.id == TradeRow.strategy_id
-    )
-
-
-# Any: column values of several types (a subquery among them), keyed by column name.
-def _insert_trade(dialect: str, values: dict[str, Any]) -> Insert:
-    return (
-        insert_for(dialect, TradeRow.__table__)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["client_order_id"])
+def _with_strategy() -> Select[Any]:
+    """Every column of a trade and its strategy's name (``strategy``), None when uncredited."""
+    return select(_TRADES, StrategyRow.name.label("strategy")).outerjoin(
+        StrategyRow, StrategyRow.id == _COLUMNS.strategy_id
     )
 
 
@@ -275,34 +294,35 @@ async def _credited_strategy_id(
     return await session.scalar(select(StrategyRow.id).where(StrategyRow.name == strategy))
 
 
-def trade_execution(row: TradeRow) -> TradeExecution:
+def trade_execution(row: RowMapping) -> TradeExecution:
     """Return the stored trade ``row`` as an execution (``executed_at`` = its latest change)."""
     return build(
         TradeExecution,
-        trade_id=row.id,
-        signal_id=row.signal_id,
-        client_order_id=row.client_order_id,
-        broker_order_id=row.broker_order_id,
-        ticker=row.ticker,
-        side=row.side,
-        qty=row.qty,
-        price=row.price,
-        filled_qty=row.filled_qty,
-        commission=row.commission,
-        status=row.status,
-        reason=row.reason,
-        is_exit=row.is_exit,
-        realized_pnl=row.pnl,
-        executed_at=row.updated_at,
+        trade_id=row["id"],
+        signal_id=row["signal_id"],
+        client_order_id=row["client_order_id"],
+        broker_order_id=row["broker_order_id"],
+        ticker=row["ticker"],
+        side=row["side"],
+        qty=row["qty"],
+        price=row["price"],
+        filled_qty=row["filled_qty"],
+        commission=row["commission"],
+        status=row["status"],
+        reason=row["reason"],
+        is_exit=row["is_exit"],
+        realized_pnl=row["pnl"],
+        executed_at=row["updated_at"],
     )
 
 
-def trade_record(row: TradeRow, strategy: str | None) -> TradeRecord:
-    """Return the stored trade ``row`` with its strategy's name and timestamps."""
+def trade_record(row: RowMapping) -> TradeRecord:
+    """Return the stored trade ``row`` (of ``_with_strategy``) with its strategy's name and
+    timestamps."""
     return build(
         TradeRecord,
         execution=trade_execution(row),
-        strategy=strategy,
-        submitted_at=row.timestamp,
-        filled_at=row.filled_at,
+        strategy=row["strategy"],
+        submitted_at=row["timestamp"],
+        filled_at=row["filled_at"],
     )
