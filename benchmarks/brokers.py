@@ -71,18 +71,17 @@ async def alpaca_submit_milliseconds(count: int) -> float:
     with LocalAlpacaServer() as server:
         for ticker in TICKERS:
             server.set_price(ticker, "100")
-        broker = AlpacaBroker(
-            AlpacaConfig(
-                api_key=SecretStr("test-key"),
-                secret_key=SecretStr("test-secret"),
-                url_override=server.url,
-            )
+        config = AlpacaConfig(
+            api_key=SecretStr("test-key"),
+            secret_key=SecretStr("test-secret"),
+            url_override=server.url,
         )
         latencies = []
-        for order in orders(count, "alpaca"):
-            started = time.perf_counter()
-            await broker.submit_order(order)
-            latencies.append((time.perf_counter() - started) * 1000)
+        async with AlpacaBroker(config) as broker:
+            for order in orders(count, "alpaca"):
+                started = time.perf_counter()
+                await broker.submit_order(order)
+                latencies.append((time.perf_counter() - started) * 1000)
     return statistics.median(latencies)
 
 

@@ -3,7 +3,7 @@ local Alpaca server) does with the exit legs of an entry carrying a stop and a t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,7 +30,7 @@ class Market:
 
 
 @pytest.fixture(params=["paper", "alpaca"])
-def market(request: pytest.FixtureRequest) -> Iterator[Market]:
+async def market(request: pytest.FixtureRequest) -> AsyncIterator[Market]:
     if request.param == "paper":
         prices = LatestPrices()
         broker = PaperBroker(
@@ -49,7 +49,8 @@ def market(request: pytest.FixtureRequest) -> Iterator[Market]:
             backoff_seconds=0.001,
             jitter_seconds=0,
         )
-        yield Market(AlpacaBroker(config), server.set_price)
+        async with AlpacaBroker(config) as broker:
+            yield Market(broker, server.set_price)
 
 
 async def bracket_entry(market: Market) -> OrderResult:

@@ -72,8 +72,14 @@ def alpaca_config(server: LocalAlpacaServer) -> AlpacaConfig:
     )
 
 
+@pytest.fixture
+async def alpaca_broker(alpaca: LocalAlpacaServer) -> AsyncIterator[AlpacaBroker]:
+    async with AlpacaBroker(alpaca_config(alpaca)) as broker:
+        yield broker
+
+
 async def executor(
-    alpaca: LocalAlpacaServer,
+    broker: AlpacaBroker,
     storage: Storage,
     *,
     notifier: CollectingNotifier,
@@ -90,7 +96,7 @@ async def executor(
         bus=bus,
         clock=clock,
         metrics=metrics,
-        broker=AlpacaBroker(alpaca_config(alpaca)),
+        broker=broker,
         risk=RiskConfig(bracket_orders=True, take_profit_pct=D("0.10")),
         journal=journal,
         order_updates=updates,
@@ -98,7 +104,7 @@ async def executor(
 
 
 async def test_executor_after_a_crash_adopts_what_the_broker_did_and_records_every_difference(
-    alpaca: LocalAlpacaServer, storage: Storage
+    alpaca: LocalAlpacaServer, alpaca_broker: AlpacaBroker, storage: Storage
 ) -> None:
     repos = storage.repositories
     # Storage before the crash: an AAPL order in flight, an MSFT position, a NVDA order unsent.
@@ -122,7 +128,7 @@ async def test_executor_after_a_crash_adopts_what_the_broker_did_and_records_eve
         MemoryBus(quick_memory_config(), clock=SimulatedClock(DEFAULT_NOW)),
         RecordingMetrics(),
     )
-    rig = await executor(alpaca, storage, notifier=notifier, bus=bus, metrics=metrics)
+    rig = await executor(alpaca_broker, storage, notifier=notifier, bus=bus, metrics=metrics)
 
     await rig.service.start()
 
@@ -170,7 +176,7 @@ async def test_executor_after_a_crash_adopts_what_the_broker_did_and_records_eve
 
 
 async def test_executor_when_a_bracket_leg_fills_learns_it_from_the_trade_updates_stream(
-    alpaca: LocalAlpacaServer, storage: Storage
+    alpaca: LocalAlpacaServer, alpaca_broker: AlpacaBroker, storage: Storage
 ) -> None:
     notifier, bus, metrics = (
         CollectingNotifier(),
@@ -180,7 +186,7 @@ async def test_executor_when_a_bracket_leg_fills_learns_it_from_the_trade_update
     async with LocalAlpacaTradeStream(alpaca) as stream:
         updates = AlpacaTradeUpdates(alpaca_config(alpaca), stream_url=stream.url)
         rig = await executor(
-            alpaca, storage, notifier=notifier, bus=bus, metrics=metrics, updates=updates
+            alpaca_broker, storage, notifier=notifier, bus=bus, metrics=metrics, updates=updates
         )
         running = asyncio.create_task(rig.service.run())
         try:

@@ -275,7 +275,7 @@ async def _build_broker(ports: Ports) -> Broker:
         raise ConfigurationError(
             "TRADING_ALPACA__API_KEY and TRADING_ALPACA__SECRET_KEY are required for Alpaca"
         )
-    return AlpacaBroker(
+    broker = AlpacaBroker(
         AlpacaConfig(
             api_key=alpaca.api_key,
             secret_key=alpaca.secret_key,
@@ -283,6 +283,8 @@ async def _build_broker(ports: Ports) -> Broker:
             url_override=alpaca.base_url,
         )
     )
+    ports.on_close(broker.aclose)  # its HTTP session and kept-alive connections
+    return broker
 
 
 def _build_order_updates(ports: Ports) -> OrderUpdates | None:

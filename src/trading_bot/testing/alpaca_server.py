@@ -3,7 +3,8 @@
 alpaca-py's ``TradingClient`` and ``StockHistoricalDataClient`` talk to it over real HTTP when
 given ``url_override=server.url``. Behind it is a small cash account (``alpaca_account``) that
 fills market orders at once at prices the test sets; it checks the API key headers, and can be
-told to hold orders open or to answer the next requests with 5xx or 429::
+told to hold orders open, to answer the next requests with 5xx or 429, or to mangle their
+answers::
 
     with LocalAlpacaServer() as server:
         server.set_price("AAPL", "187.50")
@@ -53,6 +54,8 @@ class _Failure:
     body: dict[str, Any]
     retry_after: int | None
     after_handling: bool
+    raw: bytes | None = None
+    """Bytes sent instead of ``body`` (a mangled answer)."""
 
 
 class LocalAlpacaServer:
@@ -79,7 +82,7 @@ class LocalAlpacaServer:
         self._bars: list[Bar] = []
         self._failures: list[_Failure] = []
         self._received_orders: list[dict[str, Any]] = []
-        self._requests: list[tuple[str, str]] = []
+        self._requests: list[tuple[str, str, Query]] = []
         self._lock = threading.Lock()
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -216,6 +219,13 @@ class LocalAlpacaServer:
         with self._lock:
             self._failures.extend(failure for _ in range(count))
 
+    def garble_next(self, count: int = 1) -> None:
+        """Carry out the next ``count`` authenticated requests but answer each with a 200 whose
+        body is cut short (not JSON), as a proxy that mangles answers would."""
+        failure = _Failure(200, {}, None, after_handling=True, raw=b'{"id": "cut sho')
+        with self._lock:
+            self._failures.extend(failure for _ in range(count))
+
     def on_trade_update(self, listener: UpdateListener | None) -> None:
         """Tell ``listener`` every order change, as the trade-updates stream reports it (it is
         called on the server's thread: ``alpaca_trade_stream`` hands it to its event loop)."""
@@ -240,7 +250,13 @@ class LocalAlpacaServer:
     def requests(self) -> list[tuple[str, str]]:
         """Return (method, path) of every request received, failed ones included."""
         with self._lock:
-            return list(self._requests)
+            return [(method, path) for method, path, _ in self._requests]
+
+    @property
+    def queries(self) -> list[tuple[str, str, Query]]:
+        """Return (method, path, query parameters as parsed) of every request received."""
+        with self._lock:
+            return copy.deepcopy(self._requests)
 
     @property
     def orders(self) -> list[dict[str, Any]]:
@@ -264,9 +280,10 @@ class LocalAlpacaServer:
     def handle(
         self, method: str, path: str, query: Query, headers: dict[str, str], body: bytes
     ) -> tuple[int, Any, dict[str, str]]:
-        """Answer one request: (status, JSON body or None, extra headers)."""
+        """Answer one request: (status, JSON body, bytes to send as they are, or None; extra
+        headers)."""
         with self._lock:
-            self._requests.append((method, path))
+            self._requests.append((method, path, query))
             if (
                 headers.get("apca-api-key-id") != self.api_key
                 or headers.get("apca-api-secret-key") != self.secret_key
@@ -278,7 +295,7 @@ class LocalAlpacaServer:
                 if failure is None:
                     return status, copy.deepcopy(reply), {}
             extra = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
-            return failure.status, failure.body, extra
+            return failure.status, failure.body if failure.raw is None else failure.raw, extra
 
     def _route(self, method: str, path: str, query: Query, body: bytes) -> Reply:
         try:
@@ -399,7 +416,10 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload, extra = self.server.app.handle(
             method, parts.path, parse_qs(parts.query), headers, body
         )
-        data = b"" if payload is None else json.dumps(payload).encode()
+        if isinstance(payload, bytes):
+            data = payload
+        else:
+            data = b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
         for name, value in extra.items():
             self.send_header(name, value)

@@ -277,36 +277,46 @@ def alpaca() -> Iterator[LocalAlpacaServer]:
         yield server
 
 
-async def test_executor_when_the_broker_fills_in_parts_tracks_each_part_until_filled(
+@pytest.fixture
+async def alpaca_rig(
+    alpaca: LocalAlpacaServer,
     storage: Storage,
     bus: MemoryBus,
     clock: SimulatedClock,
     metrics: RecordingMetrics,
-    alpaca: LocalAlpacaServer,
-) -> None:
-    broker = AlpacaBroker(
-        AlpacaConfig(
-            api_key=SecretStr("test-key"),
-            secret_key=SecretStr("test-secret"),
-            url_override=alpaca.url,
-            max_retries=0,
-        )
+) -> AsyncIterator[ExecutorRig]:
+    config = AlpacaConfig(
+        api_key=SecretStr("test-key"),
+        secret_key=SecretStr("test-secret"),
+        url_override=alpaca.url,
+        max_retries=0,
     )
-    rig = await build_executor(storage, bus=bus, clock=clock, metrics=metrics, broker=broker)
+    async with AlpacaBroker(config) as broker:
+        yield await build_executor(storage, bus=bus, clock=clock, metrics=metrics, broker=broker)
+
+
+async def test_executor_when_the_broker_fills_in_parts_tracks_each_part_until_filled(
+    bus: MemoryBus,
+    clock: SimulatedClock,
+    metrics: RecordingMetrics,
+    alpaca: LocalAlpacaServer,
+    alpaca_rig: ExecutorRig,
+) -> None:
+    storage = alpaca_rig.storage
     alpaca.hold_orders()
-    signal = await enter(rig, clock)
+    signal = await enter(alpaca_rig, clock)
     [pending] = await storage.repositories.trades.for_signal(signal.signal_id)
     order_id = pending.broker_order_id
     assert order_id is not None
 
     alpaca.fill_order(order_id, qty="8")
     await clock.advance(5)
-    await rig.service.reconcile_pending()
+    await alpaca_rig.service.reconcile_pending()
     [partial] = await storage.repositories.trades.for_signal(signal.signal_id)
     held = await storage.repositories.positions.get("AAPL")
     alpaca.fill_order(order_id)
     await clock.advance(5)
-    await rig.service.reconcile_pending()
+    await alpaca_rig.service.reconcile_pending()
 
     assert pending.status is OrderStatus.PENDING
     assert (partial.status, partial.filled_qty) == (OrderStatus.PARTIALLY_FILLED, Decimal(8))

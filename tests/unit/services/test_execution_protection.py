@@ -212,38 +212,30 @@ def alpaca() -> Iterator[LocalAlpacaServer]:
         yield server
 
 
+@pytest.fixture
 async def alpaca_rig(
     alpaca: LocalAlpacaServer,
     storage: Storage,
-    *,
     bus: MemoryBus,
     clock: SimulatedClock,
     metrics: RecordingMetrics,
-    risk: RiskConfig,
-) -> ExecutorRig:
-    broker = AlpacaBroker(
-        AlpacaConfig(
-            api_key=SecretStr("test-key"),
-            secret_key=SecretStr("test-secret"),
-            url_override=alpaca.url,
-            max_retries=0,
+) -> AsyncIterator[ExecutorRig]:
+    config = AlpacaConfig(
+        api_key=SecretStr("test-key"),
+        secret_key=SecretStr("test-secret"),
+        url_override=alpaca.url,
+        max_retries=0,
+    )
+    async with AlpacaBroker(config) as broker:
+        yield await build_executor(
+            storage, bus=bus, clock=clock, metrics=metrics, broker=broker, risk=BRACKETS
         )
-    )
-    return await build_executor(
-        storage, bus=bus, clock=clock, metrics=metrics, broker=broker, risk=risk
-    )
 
 
 async def test_brackets_on_alpaca_send_the_entry_as_a_bracket_order_with_both_legs(
-    alpaca: LocalAlpacaServer,
-    storage: Storage,
-    bus: MemoryBus,
-    clock: SimulatedClock,
-    metrics: RecordingMetrics,
+    alpaca: LocalAlpacaServer, alpaca_rig: ExecutorRig, clock: SimulatedClock
 ) -> None:
-    rig = await alpaca_rig(alpaca, storage, bus=bus, clock=clock, metrics=metrics, risk=BRACKETS)
-
-    await enter(rig, clock)
+    await enter(alpaca_rig, clock)
 
     [sent] = alpaca.received_orders
     assert sent["order_class"] == "bracket"
@@ -253,41 +245,31 @@ async def test_brackets_on_alpaca_send_the_entry_as_a_bracket_order_with_both_le
 
 
 async def test_brackets_on_alpaca_when_the_target_leg_fills_record_it_and_place_nothing(
-    alpaca: LocalAlpacaServer,
-    storage: Storage,
-    bus: MemoryBus,
-    clock: SimulatedClock,
-    metrics: RecordingMetrics,
+    alpaca: LocalAlpacaServer, alpaca_rig: ExecutorRig, clock: SimulatedClock
 ) -> None:
-    rig = await alpaca_rig(alpaca, storage, bus=bus, clock=clock, metrics=metrics, risk=BRACKETS)
-    await enter(rig, clock)
+    await enter(alpaca_rig, clock)
 
     alpaca.set_price("AAPL", "111")
-    await rig.service.on_bar_closed(await bar(clock, high=111, low=101, close=110.5))
+    await alpaca_rig.service.on_bar_closed(await bar(clock, high=111, low=101, close=110.5))
 
-    [exit_trade] = await exits(rig)
+    [exit_trade] = await exits(alpaca_rig)
     assert (exit_trade.status, exit_trade.price) == (OrderStatus.FILLED, D(111))
     assert exit_trade.realized_pnl == D(220)
     assert len(alpaca.received_orders) == 1
 
 
 async def test_brackets_on_alpaca_when_closed_by_hand_cancel_the_legs_so_the_sale_goes_through(
-    alpaca: LocalAlpacaServer,
-    storage: Storage,
-    bus: MemoryBus,
-    clock: SimulatedClock,
-    metrics: RecordingMetrics,
+    alpaca: LocalAlpacaServer, alpaca_rig: ExecutorRig, clock: SimulatedClock
 ) -> None:
-    rig = await alpaca_rig(alpaca, storage, bus=bus, clock=clock, metrics=metrics, risk=BRACKETS)
-    await enter(rig, clock)
+    await enter(alpaca_rig, clock)
     await clock.advance(60)
 
-    await rig.service.on_close_position(
+    await alpaca_rig.service.on_close_position(
         ClosePosition(occurred_at=clock.now(), ticker="AAPL", requested_by="alice")
     )
 
-    [exit_trade] = await exits(rig)
+    [exit_trade] = await exits(alpaca_rig)
     assert exit_trade.status is OrderStatus.FILLED
     entry = alpaca.orders[0]
     assert {leg["status"] for leg in entry["legs"]} == {"canceled"}
-    assert await rig.broker.get_positions() == []
+    assert await alpaca_rig.broker.get_positions() == []

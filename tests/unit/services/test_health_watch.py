@@ -94,17 +94,15 @@ async def watched(
         bus=bus, metrics=metrics, audit=storage.repositories.audit, notifier=notifier
     )
     health = BrokerCallHealth()
-    broker = MonitoredBroker(
-        AlpacaBroker(
-            AlpacaConfig(
-                api_key=SecretStr("test-key"),
-                secret_key=SecretStr("test-secret"),
-                url_override=alpaca.url,
-                max_retries=0,
-            )
-        ),
-        health,
+    alpaca_broker = AlpacaBroker(
+        AlpacaConfig(
+            api_key=SecretStr("test-key"),
+            secret_key=SecretStr("test-secret"),
+            url_override=alpaca.url,
+            max_retries=0,
+        )
     )
+    broker = MonitoredBroker(alpaca_broker, health)
 
     async def broker_probe() -> None:
         await broker.get_account()
@@ -131,6 +129,7 @@ async def watched(
     yield Watched(
         watch, clock, storage, bus, metrics, notifier, journal, bus_outage, storage_outage, health
     )
+    await alpaca_broker.aclose()
     await bus.close()
     await storage.close()
 
@@ -197,21 +196,18 @@ async def test_watch_when_the_broker_fails_three_calls_pauses_and_one_answer_res
     watched: Watched, alpaca: LocalAlpacaServer
 ) -> None:
     watch = watched.watch
-    broker_calls = MonitoredBroker(
-        AlpacaBroker(
-            AlpacaConfig(
-                api_key=SecretStr("test-key"),
-                secret_key=SecretStr("test-secret"),
-                url_override=alpaca.url,
-                max_retries=0,
-            )
-        ),
-        watched.broker,
+    config = AlpacaConfig(
+        api_key=SecretStr("test-key"),
+        secret_key=SecretStr("test-secret"),
+        url_override=alpaca.url,
+        max_retries=0,
     )
     alpaca.fail_next(3, status=503)
-    for _ in range(3):
-        with pytest.raises(BrokerUnavailableError):
-            await broker_calls.get_account()
+    async with AlpacaBroker(config) as alpaca_broker:
+        broker_calls = MonitoredBroker(alpaca_broker, watched.broker)
+        for _ in range(3):
+            with pytest.raises(BrokerUnavailableError):
+                await broker_calls.get_account()
 
     paused = await watch.check()
     await watched.clock.advance(1)

@@ -47,18 +47,16 @@ async def test_sync_when_the_broker_average_has_more_decimals_than_storage_adopt
     alpaca.add_position("AAPL", "20", "100.01")  # an average of 100.00666666666...
     clock, metrics = SimulatedClock(DEFAULT_NOW), RecordingMetrics()
     bus = MemoryBus(quick_memory_config(), clock=clock)
-    broker = AlpacaBroker(
-        AlpacaConfig(
-            api_key=SecretStr("test-key"),
-            secret_key=SecretStr("test-secret"),
-            url_override=alpaca.url,
-            max_retries=0,
-        )
+    config = AlpacaConfig(
+        api_key=SecretStr("test-key"),
+        secret_key=SecretStr("test-secret"),
+        url_override=alpaca.url,
+        max_retries=0,
     )
-    rig = await build_executor(storage, bus=bus, clock=clock, metrics=metrics, broker=broker)
-
-    first = await rig.service.reconciler.sync_positions()
-    again = await rig.service.reconciler.sync_positions()
+    async with AlpacaBroker(config) as broker:
+        rig = await build_executor(storage, bus=bus, clock=clock, metrics=metrics, broker=broker)
+        first = await rig.service.reconciler.sync_positions()
+        again = await rig.service.reconciler.sync_positions()
 
     assert [d.kind for d in first] == ["position_created"]
     assert again == []

@@ -1,4 +1,7 @@
-"""Translation between our orders, positions and errors and alpaca-py's, in both directions."""
+"""Translation between our orders, positions and errors and Alpaca's, in both directions.
+
+Orders and positions go through alpaca-py's request and response models; a refusal is read
+from the HTTP status and the body Alpaca sent with it."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import json
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from alpaca.common.exceptions import APIError
 from alpaca.trading import enums as alpaca_enums
 from alpaca.trading.models import Order as AlpacaOrder
 from alpaca.trading.models import Position as AlpacaPosition
@@ -65,16 +67,15 @@ _BY_MESSAGE: tuple[tuple[tuple[str, ...], type[BrokerError]], ...] = (
 """Refusals recognised by Alpaca's message, whatever its status code."""
 
 
-def is_transient(error: APIError) -> bool:
+def is_transient(status: int | None) -> bool:
     """Return True for answers worth retrying: 429 and 5xx (or no status at all)."""
-    status = error.status_code
     return status is None or status == 429 or status >= 500
 
 
-def translate_error(error: APIError, *, submitting: bool) -> TradingBotError:
-    """Return the ``core.errors`` exception for an Alpaca refusal, keeping Alpaca's message."""
-    status = error.status_code
-    message = _message(error)
+def translate_error(status: int | None, body: str, *, submitting: bool) -> TradingBotError:
+    """Return the ``core.errors`` exception for an Alpaca refusal (its HTTP ``status`` and the
+    ``body`` it answered with), keeping Alpaca's message."""
+    message = _message(body)
     text = message.lower()
     if status == 401:
         return ConfigurationError(
@@ -91,14 +92,14 @@ def translate_error(error: APIError, *, submitting: bool) -> TradingBotError:
     return BrokerError(f"Alpaca refused the request ({status}): {message}")
 
 
-def _message(error: APIError) -> str:
+def _message(body: str) -> str:
     try:
-        body = json.loads(str(error))
+        decoded = json.loads(body)
     except ValueError:
-        return str(error) or "no message"
-    if isinstance(body, dict):
-        return str(body.get("message") or body)
-    return str(body)
+        return body or "no message"
+    if isinstance(decoded, dict):
+        return str(decoded.get("message") or decoded)
+    return str(decoded)
 
 
 def to_alpaca_order(order: OrderRequest) -> AlpacaOrderRequest:

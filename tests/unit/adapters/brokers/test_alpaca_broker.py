@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
 import pytest
@@ -44,8 +47,9 @@ def server() -> Iterator[LocalAlpacaServer]:
 
 
 @pytest.fixture
-def broker(server: LocalAlpacaServer) -> AlpacaBroker:
-    return AlpacaBroker(config_for(server.url))
+async def broker(server: LocalAlpacaServer) -> AsyncIterator[AlpacaBroker]:
+    async with AlpacaBroker(config_for(server.url)) as opened:
+        yield opened
 
 
 def buy(cid: str = "tb-a-1", qty: str = "10", **extra: object) -> OrderRequest:
@@ -83,11 +87,11 @@ async def test_alpaca_broker_when_rate_limited_retries_after_429(
 async def test_alpaca_broker_when_503_persists_gives_up_with_broker_unavailable(
     server: LocalAlpacaServer,
 ) -> None:
-    broker = AlpacaBroker(config_for(server.url, max_retries=2))
     server.fail_next(10, status=503, message="service unavailable")
 
-    with pytest.raises(BrokerUnavailableError, match="after 3 attempts"):
-        await broker.submit_order(buy())
+    async with AlpacaBroker(config_for(server.url, max_retries=2)) as broker:
+        with pytest.raises(BrokerUnavailableError, match="after 3 attempts"):
+            await broker.submit_order(buy())
 
     assert order_posts(server) == 3
 
@@ -96,10 +100,14 @@ async def test_alpaca_broker_when_nothing_listens_raises_broker_unavailable() ->
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    broker = AlpacaBroker(config_for(f"http://127.0.0.1:{closed_port}", max_retries=1))
+    config = config_for(f"http://127.0.0.1:{closed_port}", max_retries=1)
 
-    with pytest.raises(BrokerUnavailableError, match="ConnectionError"):
-        await broker.get_account()
+    async with AlpacaBroker(config) as broker:
+        with pytest.raises(
+            BrokerUnavailableError,
+            match=rf"after 2 attempts: .*Cannot connect to host 127\.0\.0\.1:{closed_port}",
+        ):
+            await broker.get_account()
 
 
 async def test_alpaca_broker_when_the_answer_to_a_submit_was_lost_returns_the_placed_order(
@@ -117,10 +125,9 @@ async def test_alpaca_broker_when_the_answer_to_a_submit_was_lost_returns_the_pl
 async def test_alpaca_broker_when_the_keys_are_wrong_raises_a_configuration_error(
     server: LocalAlpacaServer,
 ) -> None:
-    broker = AlpacaBroker(config_for(server.url, secret_key=SecretStr("wrong")))
-
-    with pytest.raises(ConfigurationError, match="TRADING_ALPACA__API_KEY"):
-        await broker.get_account()
+    async with AlpacaBroker(config_for(server.url, secret_key=SecretStr("wrong"))) as broker:
+        with pytest.raises(ConfigurationError, match="TRADING_ALPACA__API_KEY"):
+            await broker.get_account()
 
     assert server.requests == [("GET", "/v2/account")]
 
@@ -250,3 +257,104 @@ async def test_alpaca_broker_lists_only_open_orders_including_preloaded_ones(
     assert [(o.broker_order_id, o.client_order_id, o.side) for o in open_orders] == [
         (preloaded["id"], "old", OrderSide.BUY)
     ]
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections (the kernel completes them) but never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+async def test_alpaca_broker_when_no_answer_comes_in_time_gives_up_with_broker_unavailable(
+    silent_port: int,
+) -> None:
+    config = config_for(f"http://127.0.0.1:{silent_port}", max_retries=1, timeout_seconds=0.2)
+    started = time.monotonic()
+
+    async with AlpacaBroker(config) as broker:
+        with pytest.raises(
+            BrokerUnavailableError, match=r"after 2 attempts: TimeoutError: no answer within 0.2 s"
+        ):
+            await broker.get_account()
+
+    assert time.monotonic() - started >= 0.4  # each attempt waited its full timeout
+
+
+async def test_alpaca_broker_when_the_answer_to_a_submit_is_mangled_returns_the_placed_order(
+    server: LocalAlpacaServer, broker: AlpacaBroker
+) -> None:
+    server.garble_next(1)
+
+    result = await broker.submit_order(buy("tb-garbled"))
+
+    assert (result.client_order_id, result.status) == ("tb-garbled", OrderStatus.FILLED)
+    assert len(server.orders) == 1  # the retry found the order placed, and placed no other
+    assert order_posts(server) == 2
+
+
+async def test_alpaca_broker_when_every_answer_is_mangled_says_the_body_is_not_json(
+    server: LocalAlpacaServer,
+) -> None:
+    server.garble_next(10)
+
+    async with AlpacaBroker(config_for(server.url, max_retries=1)) as broker:
+        with pytest.raises(
+            BrokerUnavailableError,
+            match=r"read the account after 2 attempts: Alpaca answered 200 with a body that is "
+            r"not JSON .*'\{\"id\": \"cut sho'",
+        ):
+            await broker.get_account()
+
+
+async def test_alpaca_broker_after_aclose_opens_a_new_session_on_the_next_call(
+    broker: AlpacaBroker,
+) -> None:
+    before = await broker.get_account()
+
+    await broker.aclose()
+    await broker.aclose()  # closing twice is harmless
+    after = await broker.get_account()
+
+    assert after == before
+
+
+# The first loop ends with the session open: its connection could only have been closed on that
+# loop, so its socket is left to the garbage collector, which warns about it.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_alpaca_broker_used_from_a_second_event_loop_opens_a_session_there(
+    server: LocalAlpacaServer,
+) -> None:
+    broker = AlpacaBroker(config_for(server.url))
+
+    async def read_cash(*, then_close: bool) -> Decimal:
+        cash = (await broker.get_account()).cash
+        if then_close:
+            await broker.aclose()
+        return cash
+
+    first = asyncio.run(read_cash(then_close=False))
+    second = asyncio.run(read_cash(then_close=True))
+    gc.collect()  # the first loop's socket, warned about here rather than in a later test
+
+    assert first == second == D("100000")
+    assert server.requests.count(("GET", "/v2/account")) == 2
+
+
+async def test_alpaca_broker_asks_alpaca_for_open_orders_with_nested_legs(
+    server: LocalAlpacaServer, broker: AlpacaBroker
+) -> None:
+    await broker.list_open_orders()
+    await broker.get_order_by_client_id("tb-q 1")
+
+    assert server.queries == [
+        ("GET", "/v2/orders", {"status": ["open"], "limit": ["500"], "nested": ["true"]}),
+        ("GET", "/v2/orders:by_client_order_id", {"client_order_id": ["tb-q 1"]}),
+    ]
+
+
+def test_alpaca_broker_with_an_empty_key_refuses_to_be_built() -> None:
+    with pytest.raises(ConfigurationError, match="API key id and a secret key"):
+        AlpacaBroker(config_for("http://127.0.0.1:9", api_key=SecretStr("")))

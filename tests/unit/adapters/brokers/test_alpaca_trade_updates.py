@@ -40,6 +40,12 @@ def server() -> Iterator[LocalAlpacaServer]:
 
 
 @pytest.fixture
+async def broker(server: LocalAlpacaServer) -> AsyncIterator[AlpacaBroker]:
+    async with AlpacaBroker(config(server)) as opened:
+        yield opened
+
+
+@pytest.fixture
 async def stream(server: LocalAlpacaServer) -> AsyncIterator[LocalAlpacaTradeStream]:
     async with LocalAlpacaTradeStream(server) as running:
         yield running
@@ -68,9 +74,8 @@ async def collect(
 
 
 async def test_trade_updates_when_an_order_fills_yield_it_filled_with_its_price(
-    server: LocalAlpacaServer, stream: LocalAlpacaTradeStream
+    server: LocalAlpacaServer, stream: LocalAlpacaTradeStream, broker: AlpacaBroker
 ) -> None:
-    broker = AlpacaBroker(config(server))
     updates = AlpacaTradeUpdates(config(server), stream_url=stream.url)
 
     async def buy() -> None:
@@ -89,9 +94,8 @@ async def test_trade_updates_when_an_order_fills_yield_it_filled_with_its_price(
 
 
 async def test_trade_updates_when_a_bracket_stop_leg_fills_yield_the_leg_and_its_fill(
-    server: LocalAlpacaServer, stream: LocalAlpacaTradeStream
+    server: LocalAlpacaServer, stream: LocalAlpacaTradeStream, broker: AlpacaBroker
 ) -> None:
-    broker = AlpacaBroker(config(server))
     await broker.submit_order(
         OrderRequest(
             client_order_id="tb-u-2",
@@ -119,10 +123,9 @@ async def test_trade_updates_when_a_bracket_stop_leg_fills_yield_the_leg_and_its
 
 
 async def test_trade_updates_when_an_update_is_malformed_skip_it_and_keep_following(
-    server: LocalAlpacaServer, stream: LocalAlpacaTradeStream
+    server: LocalAlpacaServer, stream: LocalAlpacaTradeStream, broker: AlpacaBroker
 ) -> None:
     metrics = RecordingMetrics()
-    broker = AlpacaBroker(config(server))
     updates = AlpacaTradeUpdates(config(server), stream_url=stream.url, metrics=metrics)
 
     async def garbage_then_buy() -> None:
