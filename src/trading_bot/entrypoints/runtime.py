@@ -7,6 +7,7 @@ dashboard) when it runs here, else only ``/health`` and ``/metrics`` for the orc
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -110,7 +111,21 @@ async def run_node(
     except BaseException:
         await ports.close()
         raise
+    _exempt_start_up_from_collection()
     await node.run()
+
+
+def _exempt_start_up_from_collection() -> None:
+    """Keep what start-up built (modules, services, their caches: hundreds of thousands of
+    objects that live as long as the process) out of the cyclic collector's reach.
+
+    Every full collection walks every tracked object; on a service with its imports loaded one
+    takes 60-130 ms, a pause in the middle of whatever order or bar is in flight. Frozen, they
+    are not walked again. Garbage made so far is collected first, so nothing is kept for good
+    by mistake.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _announcing(announce: Callable[[FastAPI], Awaitable[None]]) -> Lifespan:
