@@ -28,6 +28,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from pydantic import SecretStr
+
+from trading_bot.adapters.brokers.alpaca import AlpacaConfig
 from trading_bot.adapters.clocks import WallClock
 from trading_bot.core.model import Bar
 from trading_bot.core.ports import Clock, MarketHours
@@ -141,6 +144,18 @@ class LocalAlpacaServer:
             raise RuntimeError("the server is not started")
         host, port = self._http.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def broker_config(self, **overrides: Any) -> AlpacaConfig:
+        """Return an ``AlpacaBroker`` configuration for this server: its keys and URL, and no
+        retries unless ``overrides`` (any other ``AlpacaConfig`` field) say otherwise."""
+        settings: dict[str, Any] = {
+            "api_key": SecretStr(self.api_key),
+            "secret_key": SecretStr(self.secret_key),
+            "url_override": self.url,
+            "max_retries": 0,
+            **overrides,
+        }
+        return AlpacaConfig.model_validate(settings)
 
     # -- what a test sets up ---------------------------------------------------------------
 

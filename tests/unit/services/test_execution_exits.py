@@ -13,9 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from trading_bot.adapters.brokers.alpaca import AlpacaBroker, AlpacaConfig
+from trading_bot.adapters.brokers.alpaca import AlpacaBroker
 from trading_bot.adapters.bus.memory import MemoryBus
 from trading_bot.adapters.clocks import SimulatedClock
 from trading_bot.core.events import (
@@ -285,13 +284,7 @@ async def alpaca_rig(
     clock: SimulatedClock,
     metrics: RecordingMetrics,
 ) -> AsyncIterator[ExecutorRig]:
-    config = AlpacaConfig(
-        api_key=SecretStr("test-key"),
-        secret_key=SecretStr("test-secret"),
-        url_override=alpaca.url,
-        max_retries=0,
-    )
-    async with AlpacaBroker(config) as broker:
+    async with AlpacaBroker(alpaca.broker_config()) as broker:
         yield await build_executor(storage, bus=bus, clock=clock, metrics=metrics, broker=broker)
 
 

@@ -9,9 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from trading_bot.adapters.brokers.alpaca import AlpacaBroker, AlpacaConfig
+from trading_bot.adapters.brokers.alpaca import AlpacaBroker
 from trading_bot.adapters.bus.memory import MemoryBus
 from trading_bot.adapters.clocks import SimulatedClock
 from trading_bot.testing.alpaca_server import LocalAlpacaServer
@@ -47,13 +46,7 @@ async def test_sync_when_the_broker_average_has_more_decimals_than_storage_adopt
     alpaca.add_position("AAPL", "20", "100.01")  # an average of 100.00666666666...
     clock, metrics = SimulatedClock(DEFAULT_NOW), RecordingMetrics()
     bus = MemoryBus(quick_memory_config(), clock=clock)
-    config = AlpacaConfig(
-        api_key=SecretStr("test-key"),
-        secret_key=SecretStr("test-secret"),
-        url_override=alpaca.url,
-        max_retries=0,
-    )
-    async with AlpacaBroker(config) as broker:
+    async with AlpacaBroker(alpaca.broker_config()) as broker:
         rig = await build_executor(storage, bus=bus, clock=clock, metrics=metrics, broker=broker)
         first = await rig.service.reconciler.sync_positions()
         again = await rig.service.reconciler.sync_positions()
