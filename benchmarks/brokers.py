@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import structlog
-from pydantic import SecretStr
 
-from trading_bot.adapters.brokers.alpaca import AlpacaBroker, AlpacaConfig
+from trading_bot.adapters.brokers.alpaca import AlpacaBroker
 from trading_bot.adapters.brokers.paper import PaperBroker, PaperBrokerConfig
 from trading_bot.adapters.brokers.prices import LatestPrices
 from trading_bot.adapters.clocks import SimulatedClock
@@ -71,11 +70,7 @@ async def alpaca_submit_milliseconds(count: int) -> float:
     with LocalAlpacaServer() as server:
         for ticker in TICKERS:
             server.set_price(ticker, "100")
-        config = AlpacaConfig(
-            api_key=SecretStr("test-key"),
-            secret_key=SecretStr("test-secret"),
-            url_override=server.url,
-        )
+        config = server.broker_config(max_retries=4)
         latencies = []
         async with AlpacaBroker(config) as broker:
             for order in orders(count, "alpaca"):

@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from pydantic import SecretStr
 
-from trading_bot.adapters.brokers.alpaca import AlpacaBroker, AlpacaConfig
+from trading_bot.adapters.brokers.alpaca import AlpacaBroker
 from trading_bot.adapters.brokers.paper import PaperBroker, PaperBrokerConfig
 from trading_bot.adapters.brokers.prices import LatestPrices
 from trading_bot.adapters.clocks import SimulatedClock
@@ -49,13 +48,7 @@ async def market(request: pytest.FixtureRequest) -> AsyncIterator[Market]:
         yield Market(broker, prices.update)
         return
     with LocalAlpacaServer() as server:
-        config = AlpacaConfig(
-            api_key=SecretStr("test-key"),
-            secret_key=SecretStr("test-secret"),
-            url_override=server.url,
-            backoff_seconds=0.001,
-            jitter_seconds=0,
-        )
+        config = server.broker_config(max_retries=4, backoff_seconds=0.001, jitter_seconds=0)
         async with AlpacaBroker(config) as broker:
             yield Market(broker, server.set_price)
 

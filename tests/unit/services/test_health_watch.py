@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from trading_bot.adapters.brokers.alpaca import AlpacaBroker, AlpacaConfig
+from trading_bot.adapters.brokers.alpaca import AlpacaBroker
 from trading_bot.adapters.bus.memory import MemoryBus
 from trading_bot.adapters.clocks import SimulatedClock
 from trading_bot.core.errors import (
@@ -94,14 +93,7 @@ async def watched(
         bus=bus, metrics=metrics, audit=storage.repositories.audit, notifier=notifier
     )
     health = BrokerCallHealth()
-    alpaca_broker = AlpacaBroker(
-        AlpacaConfig(
-            api_key=SecretStr("test-key"),
-            secret_key=SecretStr("test-secret"),
-            url_override=alpaca.url,
-            max_retries=0,
-        )
-    )
+    alpaca_broker = AlpacaBroker(alpaca.broker_config())
     broker = MonitoredBroker(alpaca_broker, health)
 
     async def broker_probe() -> None:
@@ -196,14 +188,8 @@ async def test_watch_when_the_broker_fails_three_calls_pauses_and_one_answer_res
     watched: Watched, alpaca: LocalAlpacaServer
 ) -> None:
     watch = watched.watch
-    config = AlpacaConfig(
-        api_key=SecretStr("test-key"),
-        secret_key=SecretStr("test-secret"),
-        url_override=alpaca.url,
-        max_retries=0,
-    )
     alpaca.fail_next(3, status=503)
-    async with AlpacaBroker(config) as alpaca_broker:
+    async with AlpacaBroker(alpaca.broker_config()) as alpaca_broker:
         broker_calls = MonitoredBroker(alpaca_broker, watched.broker)
         for _ in range(3):
             with pytest.raises(BrokerUnavailableError):

@@ -183,7 +183,9 @@ class Database:
                 connect_args={"timeout": connect_timeout_seconds},
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # The same pool, each connection in autocommit while checked out (PostgreSQL only).
+        # The same pool, each connection in autocommit while checked out: one statement is its
+        # own transaction, without BEGIN and COMMIT round trips (PostgreSQL; SQLite keeps its
+        # own transactions, see ``_statement``).
         self._autocommit_engine = (
             self.engine
             if self.dialect == "sqlite"
@@ -198,7 +200,7 @@ class Database:
         self, where: str, statement: Executable, parameters: Parameters | None = None
     ) -> RowMapping | None:
         """Return the first row of one read statement, or None (see ``fetch_all``)."""
-        async with self._reading_statement(where) as connection:
+        async with self._statement(where, writes=False) as connection:
             return (await connection.execute(statement, parameters)).mappings().first()
 
     async def fetch_all(
@@ -211,7 +213,7 @@ class Database:
         statement runs in autocommit (one statement is its own snapshot); on SQLite in a
         deferred transaction, which takes no write lock.
         """
-        async with self._reading_statement(where) as connection:
+        async with self._statement(where, writes=False) as connection:
             return (await connection.execute(statement, parameters)).mappings().all()
 
     async def execute(
@@ -222,7 +224,7 @@ class Database:
         Atomic on its own: in autocommit on PostgreSQL (no BEGIN and COMMIT round trips), in
         an IMMEDIATE transaction on SQLite.
         """
-        async with self._writing_statement(where) as connection:
+        async with self._statement(where, writes=True) as connection:
             result = await connection.execute(statement, parameters)
             return max(cast("CursorResult[Any]", result).rowcount, 0)
 
@@ -230,27 +232,23 @@ class Database:
         self, where: str, statement: Executable, parameters: Parameters | None = None
     ) -> RowMapping | None:
         """Run one write statement with a RETURNING clause; return the first row it returned."""
-        async with self._writing_statement(where) as connection:
+        async with self._statement(where, writes=True) as connection:
             return (await connection.execute(statement, parameters)).mappings().first()
 
     @asynccontextmanager
-    async def _reading_statement(self, where: str) -> AsyncIterator[AsyncConnection]:
-        if self.dialect == "sqlite":
-            async with self._reading(where) as connection:
-                yield connection
-            return
-        with translated_errors(where):
-            async with self._autocommit_engine.connect() as connection:
-                yield connection
-
-    @asynccontextmanager
-    async def _writing_statement(self, where: str) -> AsyncIterator[AsyncConnection]:
-        with translated_errors(where):
-            if self.dialect == "sqlite":
+    async def _statement(self, where: str, *, writes: bool) -> AsyncIterator[AsyncConnection]:
+        """Yield a connection for one Core statement: in autocommit on PostgreSQL; on SQLite in
+        an IMMEDIATE transaction for a write and a deferred one for a read."""
+        if self.dialect != "sqlite":
+            with translated_errors(where):
+                async with self._autocommit_engine.connect() as connection:
+                    yield connection
+        elif writes:
+            with translated_errors(where):
                 async with self.engine.begin() as connection:
                     yield connection
-                return
-            async with self._autocommit_engine.connect() as connection:
+        else:
+            async with self._reading(where) as connection:
                 yield connection
 
     @asynccontextmanager
@@ -301,10 +299,11 @@ class Database:
     async def _autocommit(self, where: str) -> AsyncIterator[AsyncSession]:
         """Yield a session whose every statement commits on its own (PostgreSQL)."""
         with translated_errors(where):
-            async with self.engine.connect() as connection:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-                async with AsyncSession(bind=connection, expire_on_commit=False) as session:
-                    yield session
+            async with (
+                self._autocommit_engine.connect() as connection,
+                AsyncSession(bind=connection, expire_on_commit=False) as session,
+            ):
+                yield session
 
     @asynccontextmanager
     async def _reading(self, where: str) -> AsyncIterator[AsyncConnection]:

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from decimal import Decimal
 
 import pytest
-from pydantic import SecretStr
 
 from trading_bot.adapters.brokers.alpaca import AlpacaBroker, AlpacaConfig
 from trading_bot.adapters.brokers.alpaca_trade_updates import AlpacaTradeUpdates
@@ -23,13 +22,7 @@ WAIT = 10.0
 
 
 def config(server: LocalAlpacaServer) -> AlpacaConfig:
-    return AlpacaConfig(
-        api_key=SecretStr("test-key"),
-        secret_key=SecretStr("test-secret"),
-        url_override=server.url,
-        backoff_seconds=0.001,
-        jitter_seconds=0,
-    )
+    return server.broker_config(max_retries=4, backoff_seconds=0.001, jitter_seconds=0)
 
 
 @pytest.fixture
