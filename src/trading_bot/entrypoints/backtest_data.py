@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from trading_bot.core.model import Bar
 
@@ -84,6 +83,8 @@ class BarChunk:
 
     tickers: list[str]
     opens_at: list[int]
+    opens: list[datetime]
+    """``opens_at`` as aware datetimes; bars opening together share one object."""
     closes_at: list[int]
     open: list[float]
     high: list[float]
@@ -91,17 +92,6 @@ class BarChunk:
     close: list[float]
     volume: list[float]
     interval: list[int]
-
-    def times(self) -> dict[int, datetime]:
-        """Return every time the chunk's bars open or close at, by its UTC microseconds.
-
-        Converted together: bars of many tickers share their times, a bar closes when the next
-        one opens, and numpy and pandas turn an array of them into datetimes faster than Python
-        turns one.
-        """
-        distinct = np.unique(np.concatenate((self.opens_at, self.closes_at)))
-        converted = pd.DatetimeIndex(distinct.astype("datetime64[us]"), tz=UTC).to_pydatetime()
-        return dict(zip(distinct.tolist(), converted.tolist(), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +131,11 @@ class BarTape:
             part = slice(first, first + size)
             opens = self.opens_at[part]
             interval = self.interval[part]
+            opens_at = opens.tolist()
             yield BarChunk(
                 tickers=[names[i] for i in self.ticker[part].tolist()],
-                opens_at=opens.tolist(),
+                opens_at=opens_at,
+                opens=utc_datetimes(opens_at),
                 closes_at=(opens + interval * 1_000_000).tolist(),
                 open=self.open[part].tolist(),
                 high=self.high[part].tolist(),
@@ -159,7 +151,7 @@ class BarTape:
             for i, ticker in enumerate(chunk.tickers):
                 yield trusted_bar(
                     ticker,
-                    from_micros(chunk.opens_at[i]),
+                    chunk.opens[i],
                     chunk.open[i],
                     chunk.high[i],
                     chunk.low[i],
@@ -196,3 +188,29 @@ def micros(at: datetime) -> int:
 def from_micros(value: int) -> datetime:
     """Return UTC microseconds since the epoch as an aware datetime."""
     return EPOCH + timedelta(microseconds=value)
+
+
+def utc_datetimes(times: list[int]) -> list[datetime]:
+    """Return UTC microseconds as aware datetimes; equal neighbours share one object.
+
+    Each is the one before it plus the gap between them. The gaps of a bar tape, in time
+    order, are few (the bar length, a night, a weekend), so this adds a cached ``timedelta``
+    where converting each time anew would build one: less than half of what pandas'
+    vectorised conversion costs.
+    """
+    if not times:
+        return []
+    previous = times[0]
+    current = from_micros(previous)
+    gaps: dict[int, timedelta] = {}
+    converted = []
+    for at in times:
+        if at != previous:
+            gap = at - previous
+            step = gaps.get(gap)
+            if step is None:
+                step = gaps[gap] = timedelta(microseconds=gap)
+            current += step
+            previous = at
+        converted.append(current)
+    return converted

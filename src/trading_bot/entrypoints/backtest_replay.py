@@ -9,11 +9,10 @@ import heapq
 from array import array
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 
 import numpy as np
+import numpy.typing as npt
 
 from trading_bot.adapters.brokers.simulated import SimulatedBroker
 from trading_bot.adapters.clocks import SimulatedClock
@@ -35,25 +34,56 @@ PROGRESS_EVERY = 4_096
 """Bars between two progress reports."""
 
 
-@dataclass(slots=True)
 class EquityTrace:
     """The account after every instant bars closed: time (UTC microseconds), equity, whether a
-    position was open, and the benchmark ticker's close."""
+    position was open, and the benchmark ticker's latest close (0 before its first one).
 
-    times: array[int] = field(default_factory=lambda: array("q"))
-    equity: array[float] = field(default_factory=lambda: array("d"))
-    invested: array[int] = field(default_factory=lambda: array("b"))
-    benchmark: array[float] = field(default_factory=lambda: array("d"))
+    The benchmark column is filled in from the tape once the replay is over
+    (``benchmark_closes``): it is known in advance, and looking it up for every point would
+    cost the replay a comparison per bar.
+    """
 
-    def add(self, at: int, equity: float, invested: bool, benchmark: float) -> None:
-        """Append one point."""
-        self.times.append(at)
-        self.equity.append(equity)
-        self.invested.append(1 if invested else 0)
-        self.benchmark.append(benchmark)
+    __slots__ = (
+        "_append_equity",
+        "_append_invested",
+        "_append_time",
+        "benchmark",
+        "equity",
+        "invested",
+        "times",
+    )
+
+    def __init__(self) -> None:
+        self.times: array[int] = array("q")
+        self.equity: array[float] = array("d")
+        self.invested: array[int] = array("b")
+        self.benchmark: npt.NDArray[np.float64] = np.zeros(0)
+        # Bound once: a point is added after nearly every bar.
+        self._append_time = self.times.append
+        self._append_equity = self.equity.append
+        self._append_invested = self.invested.append
+
+    def add(self, at: int, valuation: tuple[float, bool]) -> None:
+        """Append one point: its time and the broker's ``valuation()`` then."""
+        equity, invested = valuation
+        self._append_time(at)
+        self._append_equity(equity)
+        self._append_invested(invested)
 
     def __len__(self) -> int:
         return len(self.times)
+
+
+def benchmark_closes(tape: BarTape, benchmark: int, times: array[int]) -> npt.NDArray[np.float64]:
+    """Return the latest close of the ticker at index ``benchmark`` by each of ``times`` (UTC
+    microseconds), 0 before its first close: what a replay that closes bars in the order of
+    ``closing_queue`` has seen of it then."""
+    mine = tape.ticker == benchmark
+    closes_at, opens_at, close = tape.closes_at[mine], tape.opens_at[mine], tape.close[mine]
+    order = np.lexsort((opens_at, closes_at))  # the closing order: by close, then by open
+    closes_at, close = closes_at[order], close[order]
+    latest = np.searchsorted(closes_at, np.asarray(times, dtype=np.int64), side="right") - 1
+    return np.where(latest >= 0, close[np.maximum(latest, 0)], 0.0)
 
 
 Closing = tuple[int, str, int, Bar]
@@ -80,10 +110,9 @@ class Replay:
     """The merge of bar opens, bar closes and news, in time order (see the module docstring).
 
     This loop runs twice per bar, so it avoids what it can: times are converted a chunk at a
-    time (bars of many tickers share their times, and a bar closes when the next one opens),
-    bars are built from checked values (``trusted_bar``) and handed to the services' bar
-    handlers without a message around them, and the bus is drained only after a step that
-    published.
+    time (``BarChunk.opens``), bars are built from checked values (``trusted_bar``) and handed
+    to the services' bar handlers without a message around them, and the bus is drained only
+    after a step that published.
     """
 
     def __init__(
@@ -109,15 +138,11 @@ class Replay:
         self._now = micros(clock.now())
         self._trace = EquityTrace()
         self._closing, _, self._pop_closing = closing_queue(one_length=False)
-        self._benchmark_close = 0.0
-        self._benchmark_name = ""
         self._released = 0
-        self._times: dict[int, datetime] = {}
 
     async def run(self, tape: BarTape, news: NewsTape) -> tuple[EquityTrace, int]:
         """Replay every bar and the news up to the last close; return the equity trace and
         how many articles were released."""
-        self._benchmark_name = tape.names[self._benchmark]
         articles = news.articles
         news_at = [micros(a.article.available_at) for a in articles]
         next_news = news_at[0] if news_at else _NEVER
@@ -131,9 +156,19 @@ class Replay:
         clock = self._clock
         broker_open = self._broker.on_bar_open
         for chunk in tape.chunks():
-            times = self._times = chunk.times()
-            for i, ticker in enumerate(chunk.tickers):
-                at = chunk.opens_at[i]
+            for ticker, at, opens, closes_at, open_, high, low, close, volume, interval in zip(
+                chunk.tickers,
+                chunk.opens_at,
+                chunk.opens,
+                chunk.closes_at,
+                chunk.open,
+                chunk.high,
+                chunk.low,
+                chunk.close,
+                chunk.volume,
+                chunk.interval,
+                strict=True,
+            ):
                 if next_news <= at:
                     await self._until(at, articles, news_at)
                     released = self._released
@@ -141,40 +176,25 @@ class Replay:
                 else:
                     while closing and closing[0][0] <= at:
                         await self._close(pop_closing())
-                opens = times[at]
                 if at > self._now:
                     if not clock.skip_to(opens):
                         await clock.advance_to(opens)
                     self._now = at
-                bar = trusted_bar(
-                    ticker,
-                    opens,
-                    chunk.open[i],
-                    chunk.high[i],
-                    chunk.low[i],
-                    chunk.close[i],
-                    chunk.volume[i],
-                    chunk.interval[i],
-                )
+                bar = trusted_bar(ticker, opens, open_, high, low, close, volume, interval)
                 if broker_open(bar):
                     await self._executor.reconcile_pending()
                     await self._bus.settle()
                 opened += 1
-                push_closing((chunk.closes_at[i], ticker, opened, bar))
+                push_closing((closes_at, ticker, opened, bar))
                 if opened % PROGRESS_EVERY == 0:
                     self._report(opened, total)
         await self._until(last_close, articles, news_at)
         await self._bus.settle()
         raise_if_failed(self._tasks)
+        self._trace.benchmark = benchmark_closes(tape, self._benchmark, self._trace.times)
         if self._progress is not None:
             self._progress(1.0)
         return self._trace, self._released
-
-    def _time(self, at: int) -> datetime:
-        found = self._times.get(at)
-        if found is None:
-            found = self._times[at] = from_micros(at)
-        return found
 
     def _report(self, opened: int, total: int) -> None:
         raise_if_failed(self._tasks)
@@ -202,9 +222,9 @@ class Replay:
                 return
 
     async def _close(self, item: Closing) -> None:
-        at, ticker, _, bar = item
+        at, _, _, bar = item
         if at > self._now:
-            closes = self._time(at)
+            closes = bar.closes_at
             if not self._clock.skip_to(closes):
                 await self._clock.advance_to(closes)
             self._now = at
@@ -221,15 +241,13 @@ class Replay:
             await self._signals.publish(signal, "bar")
         if bus.published != bus.drained:
             await bus.settle()
-        if ticker == self._benchmark_name:
-            self._benchmark_close = bar.close
         closing = self._closing
         if not closing or closing[0][0] != at:
-            self._trace.add(at, *broker.valuation(), self._benchmark_close)
+            self._trace.add(at, broker.valuation())
 
     async def _release(self, article: ScoredArticle, at: int) -> None:
         if at > self._now:
-            await self._clock.advance_to(self._time(at))
+            await self._clock.advance_to(from_micros(at))
             self._now = at
         await self._bus.publish(
             ArticleScored(

@@ -278,7 +278,9 @@ class TradeExecutorService:
 
     def observe_bar(self, bar: Bar) -> bool:
         """The part of ``on_bar`` that waits for nothing: update the quote book from ``bar``
-        and return True when a position in its ticker may be held (``watch_stops`` checks)."""
+        and return True when ``watch_stops`` may have something to do: a position in its
+        ticker may be held, and the bar may act on its stops (or the positions are not in
+        memory yet)."""
         ticker = bar.ticker
         if ticker not in self._universe:
             self._metrics.increment(BARS_IGNORED, reason="unknown_ticker")
@@ -295,7 +297,11 @@ class TradeExecutorService:
         # A ticker memory knows is not held has nothing to watch, and need not wait for the
         # lock: a position a decision in flight is about to open cannot be triggered by a bar
         # that closed before it.
-        return not self._positions.known_unheld(ticker)
+        positions = self._positions
+        if positions.known_unheld(ticker):
+            return False
+        stored = positions.remembered(ticker)
+        return stored is None or self._stops_may_act(stored, bar, closes_at)
 
     async def watch_stops(self, bar: Bar) -> None:
         """Exit the position in ``bar``'s ticker if the bar reached its stop or target (after
@@ -308,12 +314,12 @@ class TradeExecutorService:
         from storage is for one task at a time).
         """
         stored = self._positions.remembered(bar.ticker)
-        if stored is not None and not self._stops_may_act(stored, bar):
+        if stored is not None and not self._stops_may_act(stored, bar, bar.closes_at):
             return
         async with self._lock:
             await self._watch_stops(bar)
 
-    def _stops_may_act(self, stored: PositionRecord, bar: Bar) -> bool:
+    def _stops_may_act(self, stored: PositionRecord, bar: Bar, closes_at: datetime) -> bool:
         """Return True when ``bar`` may move the position's trailing stop, reach a bracket
         leg's level, or call for a protective exit: ``_watch_stops`` has something to do."""
         position = stored.position
@@ -321,7 +327,7 @@ class TradeExecutorService:
             return True
         if self._brackets:
             return levels_reached(position, bar.high, bar.low)
-        call = exit_on_bar(stored, Decimal(repr(bar.close)), bar.timestamp, bar.closes_at)
+        call = exit_on_bar(stored, Decimal(repr(bar.close)), bar.timestamp, closes_at)
         return call is not None
 
     async def on_close_position(self, message: Message) -> None:

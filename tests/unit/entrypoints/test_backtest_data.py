@@ -3,6 +3,7 @@ their reason, the rest in time order."""
 
 from __future__ import annotations
 
+from array import array
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 from trading_bot.core.errors import DataError
 from trading_bot.core.model import Bar
 from trading_bot.entrypoints.backtest_bar_files import load_bar_files, tape_from_frame
+from trading_bot.entrypoints.backtest_data import from_micros, micros, utc_datetimes
+from trading_bot.entrypoints.backtest_replay import benchmark_closes
 from trading_bot.testing.backtest import write_market
 
 HEADER = "timestamp,ticker,open,high,low,close,volume"
@@ -131,3 +134,36 @@ def test_load_bar_files_when_a_column_is_missing_raises_naming_it(tmp_path: Path
 
     with pytest.raises(DataError, match="missing required column"):
         load_bar_files([path])
+
+
+def test_utc_datetimes_match_one_by_one_conversion_across_gaps_repeats_and_reversals() -> None:
+    minute = 60_000_000
+    start = micros(datetime(2024, 3, 1, 20, 59, tzinfo=UTC))
+    times = [start, start, start + minute, start + 3 * 86_400_000_000, start + minute, start + 7]
+
+    converted = utc_datetimes(times)
+
+    assert converted == [from_micros(at) for at in times]
+    assert all(at.tzinfo is UTC for at in converted)
+    assert converted[0] is converted[1]  # bars opening together share their time
+    assert utc_datetimes([]) == []
+
+
+def test_replay_benchmark_column_is_the_tickers_latest_close_at_each_point(
+    tmp_path: Path,
+) -> None:
+    frame, path = tape_of(
+        "2024-03-04T14:31:00Z,MSFT,20,21,19,20.5,50",
+        "2024-03-04T14:31:00Z,AAPL,10.5,11,10,10.75,70",
+        "2024-03-04T14:33:00Z,AAPL,10.5,11,10,10.25,70",
+        GOOD,
+        tmp_path=tmp_path,
+    )
+    tape = tape_from_frame(frame, source=str(path))
+    aapl = tape.names.index("AAPL")
+    at = [micros(datetime(2024, 3, 4, 14, minute, tzinfo=UTC)) for minute in (30, 31, 32, 35)]
+
+    closes = benchmark_closes(tape, aapl, array("q", at))
+
+    # 14:30 is before AAPL's first close (14:31); its 14:31 bar closes at 14:32, 14:33's at 14:34.
+    assert closes.tolist() == [0.0, 10.5, 10.75, 10.25]
