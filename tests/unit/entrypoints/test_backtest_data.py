@@ -3,17 +3,24 @@ their reason, the rest in time order."""
 
 from __future__ import annotations
 
+import copy
 from array import array
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from trading_bot.core.errors import DataError
 from trading_bot.core.model import Bar
 from trading_bot.entrypoints.backtest_bar_files import load_bar_files, tape_from_frame
-from trading_bot.entrypoints.backtest_data import from_micros, micros, utc_datetimes
+from trading_bot.entrypoints.backtest_data import (
+    from_micros,
+    micros,
+    trusted_bar,
+    utc_datetimes,
+)
 from trading_bot.entrypoints.backtest_replay import benchmark_closes
 from trading_bot.testing.backtest import write_market
 
@@ -167,3 +174,29 @@ def test_replay_benchmark_column_is_the_tickers_latest_close_at_each_point(
 
     # 14:30 is before AAPL's first close (14:31); its 14:31 bar closes at 14:32, 14:33's at 14:34.
     assert closes.tolist() == [0.0, 10.5, 10.75, 10.25]
+
+
+def test_trusted_bar_is_indistinguishable_from_a_validated_bar() -> None:
+    at = datetime(2024, 3, 4, 14, 30, tzinfo=UTC)
+    validated = Bar(
+        ticker="AAPL",
+        timestamp=at,
+        open=10,
+        high=11,
+        low=9,
+        close=10.5,
+        volume=100,
+        interval_seconds=60,  # a tape's bars always carry their interval
+    )
+
+    trusted = trusted_bar("AAPL", at, 10.0, 11.0, 9.0, 10.5, 100.0, 60)
+
+    assert trusted == validated
+    assert hash(trusted) == hash(validated)
+    assert repr(trusted) == repr(validated)
+    assert trusted.model_dump_json() == validated.model_dump_json()
+    assert trusted.model_fields_set == validated.model_fields_set
+    assert trusted.model_copy(update={"close": 10.0}).close == 10.0
+    assert copy.deepcopy(trusted) == validated
+    with pytest.raises(ValidationError):
+        trusted.close = 1.0  # type: ignore[misc]  # frozen, as every Bar
