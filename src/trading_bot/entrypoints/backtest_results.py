@@ -117,7 +117,7 @@ class CurveFigures:
 def curve_metrics(
     times: Sequence[int],
     equity: Sequence[float],
-    benchmark: Sequence[float],
+    benchmark: Sequence[float] | npt.NDArray[np.float64],
     *,
     capital: Decimal,
     interval_seconds: int,
