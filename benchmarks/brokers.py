@@ -12,6 +12,7 @@ import asyncio
 import logging
 import statistics
 import time
+from contextlib import aclosing
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -72,7 +73,7 @@ async def alpaca_submit_milliseconds(count: int) -> float:
             server.set_price(ticker, "100")
         config = server.broker_config(max_retries=4)
         latencies = []
-        async with AlpacaBroker(config) as broker:
+        async with aclosing(AlpacaBroker(config)) as broker:
             for order in orders(count, "alpaca"):
                 started = time.perf_counter()
                 await broker.submit_order(order)

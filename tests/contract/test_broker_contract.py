@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -49,7 +50,7 @@ async def market(request: pytest.FixtureRequest) -> AsyncIterator[Market]:
         return
     with LocalAlpacaServer() as server:
         config = server.broker_config(max_retries=4, backoff_seconds=0.001, jitter_seconds=0)
-        async with AlpacaBroker(config) as broker:
+        async with aclosing(AlpacaBroker(config)) as broker:
             yield Market(broker, server.set_price)
 
 

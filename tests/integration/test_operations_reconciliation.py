@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from decimal import Decimal
 
 import pytest
@@ -67,7 +68,7 @@ def alpaca_config(server: LocalAlpacaServer) -> AlpacaConfig:
 
 @pytest.fixture
 async def alpaca_broker(alpaca: LocalAlpacaServer) -> AsyncIterator[AlpacaBroker]:
-    async with AlpacaBroker(alpaca_config(alpaca)) as broker:
+    async with aclosing(AlpacaBroker(alpaca_config(alpaca))) as broker:
         yield broker
 
 

@@ -9,6 +9,7 @@ import heapq
 from array import array
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -34,6 +35,7 @@ PROGRESS_EVERY = 4_096
 """Bars between two progress reports."""
 
 
+@dataclass(slots=True)
 class EquityTrace:
     """The account after every instant bars closed: time (UTC microseconds), equity, whether a
     position was open, and the benchmark ticker's latest close (0 before its first one).
@@ -43,32 +45,17 @@ class EquityTrace:
     cost the replay a comparison per bar.
     """
 
-    __slots__ = (
-        "_append_equity",
-        "_append_invested",
-        "_append_time",
-        "benchmark",
-        "equity",
-        "invested",
-        "times",
-    )
-
-    def __init__(self) -> None:
-        self.times: array[int] = array("q")
-        self.equity: array[float] = array("d")
-        self.invested: array[int] = array("b")
-        self.benchmark: npt.NDArray[np.float64] = np.zeros(0)
-        # Bound once: a point is added after nearly every bar.
-        self._append_time = self.times.append
-        self._append_equity = self.equity.append
-        self._append_invested = self.invested.append
+    times: array[int] = field(default_factory=lambda: array("q"))
+    equity: array[float] = field(default_factory=lambda: array("d"))
+    invested: array[int] = field(default_factory=lambda: array("b"))
+    benchmark: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     def add(self, at: int, valuation: tuple[float, bool]) -> None:
         """Append one point: its time and the broker's ``valuation()`` then."""
         equity, invested = valuation
-        self._append_time(at)
-        self._append_equity(equity)
-        self._append_invested(invested)
+        self.times.append(at)
+        self.equity.append(equity)
+        self.invested.append(invested)
 
     def __len__(self) -> int:
         return len(self.times)

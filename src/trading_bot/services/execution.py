@@ -280,7 +280,12 @@ class TradeExecutorService:
         """The part of ``on_bar`` that waits for nothing: update the quote book from ``bar``
         and return True when ``watch_stops`` may have something to do: a position in its
         ticker may be held, and the bar may act on its stops (or the positions are not in
-        memory yet)."""
+        memory yet).
+
+        Most bars of a held ticker change nothing, and they are found so here, from memory and
+        without the lock: a bar waiting behind every decision in flight would hold up the bars
+        behind it, those of tickers not held included.
+        """
         ticker = bar.ticker
         if ticker not in self._universe:
             self._metrics.increment(BARS_IGNORED, reason="unknown_ticker")
@@ -304,18 +309,12 @@ class TradeExecutorService:
         return stored is None or self._stops_may_act(stored, bar, closes_at)
 
     async def watch_stops(self, bar: Bar) -> None:
-        """Exit the position in ``bar``'s ticker if the bar reached its stop or target (after
-        ``observe_bar``).
+        """Exit the position in ``bar``'s ticker if the bar reached its stop or target (once
+        ``observe_bar`` returned True for it).
 
-        Most bars of a held ticker change nothing, and they are found so from memory, without
-        the lock: a bar waiting behind every decision in flight would hold up the bars behind
-        it, those of tickers not held included. What a bar would change is decided again under
-        the lock, and so is every bar while the positions are not in memory yet (reading them
-        from storage is for one task at a time).
+        What the bar changes is decided again under the lock, and so is every bar while the
+        positions are not in memory yet (reading them from storage is for one task at a time).
         """
-        stored = self._positions.remembered(bar.ticker)
-        if stored is not None and not self._stops_may_act(stored, bar, bar.closes_at):
-            return
         async with self._lock:
             await self._watch_stops(bar)
 

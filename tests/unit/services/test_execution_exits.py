@@ -284,7 +284,7 @@ async def alpaca_rig(
     clock: SimulatedClock,
     metrics: RecordingMetrics,
 ) -> AsyncIterator[ExecutorRig]:
-    async with AlpacaBroker(alpaca.broker_config()) as broker:
+    async with contextlib.aclosing(AlpacaBroker(alpaca.broker_config())) as broker:
         yield await build_executor(storage, bus=bus, clock=clock, metrics=metrics, broker=broker)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from decimal import Decimal
 from pathlib import Path
 
@@ -219,7 +220,7 @@ async def alpaca_rig(
     clock: SimulatedClock,
     metrics: RecordingMetrics,
 ) -> AsyncIterator[ExecutorRig]:
-    async with AlpacaBroker(alpaca.broker_config()) as broker:
+    async with aclosing(AlpacaBroker(alpaca.broker_config())) as broker:
         yield await build_executor(
             storage, bus=bus, clock=clock, metrics=metrics, broker=broker, risk=BRACKETS
         )

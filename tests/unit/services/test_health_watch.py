@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,7 +190,7 @@ async def test_watch_when_the_broker_fails_three_calls_pauses_and_one_answer_res
 ) -> None:
     watch = watched.watch
     alpaca.fail_next(3, status=503)
-    async with AlpacaBroker(alpaca.broker_config()) as alpaca_broker:
+    async with aclosing(AlpacaBroker(alpaca.broker_config())) as alpaca_broker:
         broker_calls = MonitoredBroker(alpaca_broker, watched.broker)
         for _ in range(3):
             with pytest.raises(BrokerUnavailableError):

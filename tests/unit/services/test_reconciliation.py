@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from decimal import Decimal
 from pathlib import Path
 
@@ -46,7 +47,7 @@ async def test_sync_when_the_broker_average_has_more_decimals_than_storage_adopt
     alpaca.add_position("AAPL", "20", "100.01")  # an average of 100.00666666666...
     clock, metrics = SimulatedClock(DEFAULT_NOW), RecordingMetrics()
     bus = MemoryBus(quick_memory_config(), clock=clock)
-    async with AlpacaBroker(alpaca.broker_config()) as broker:
+    async with aclosing(AlpacaBroker(alpaca.broker_config())) as broker:
         rig = await build_executor(storage, bus=bus, clock=clock, metrics=metrics, broker=broker)
         first = await rig.service.reconciler.sync_positions()
         again = await rig.service.reconciler.sync_positions()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Final, TypeVar
 
 import aiohttp
@@ -110,7 +109,8 @@ class _Attempts:
 
 
 class AlpacaBroker:
-    """A ``core.ports.Broker`` on Alpaca's trading API; ``aclose()`` it when done."""
+    """A ``core.ports.Broker`` on Alpaca's trading API; ``aclose()`` it when done (or open it
+    with ``contextlib.aclosing``)."""
 
     name = "alpaca"
 
@@ -126,17 +126,6 @@ class AlpacaBroker:
             url_override=config.url_override,
             timeout_seconds=config.timeout_seconds,
         )
-
-    async def __aenter__(self) -> AlpacaBroker:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP session; a call made afterwards opens a new one."""

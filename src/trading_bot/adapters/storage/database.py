@@ -209,9 +209,9 @@ class Database:
         """Return the rows of one read statement.
 
         Core all the way: no ORM session, no identity map, which halves the CPU a read costs.
-        Each row maps column names to values. On PostgreSQL the
-        statement runs in autocommit (one statement is its own snapshot); on SQLite in a
-        deferred transaction, which takes no write lock.
+        Each row maps column names to values. On PostgreSQL the statement runs in autocommit
+        (one statement is its own snapshot); on SQLite in a deferred transaction, which takes
+        no write lock.
         """
         async with self._statement(where, writes=False) as connection:
             return (await connection.execute(statement, parameters)).mappings().all()

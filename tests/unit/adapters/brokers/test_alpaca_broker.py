@@ -7,6 +7,7 @@ import gc
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from decimal import Decimal
 
 import pytest
@@ -48,7 +49,7 @@ def server() -> Iterator[LocalAlpacaServer]:
 
 @pytest.fixture
 async def broker(server: LocalAlpacaServer) -> AsyncIterator[AlpacaBroker]:
-    async with AlpacaBroker(config_for(server.url)) as opened:
+    async with aclosing(AlpacaBroker(config_for(server.url))) as opened:
         yield opened
 
 
@@ -89,7 +90,7 @@ async def test_alpaca_broker_when_503_persists_gives_up_with_broker_unavailable(
 ) -> None:
     server.fail_next(10, status=503, message="service unavailable")
 
-    async with AlpacaBroker(config_for(server.url, max_retries=2)) as broker:
+    async with aclosing(AlpacaBroker(config_for(server.url, max_retries=2))) as broker:
         with pytest.raises(BrokerUnavailableError, match="after 3 attempts"):
             await broker.submit_order(buy())
 
@@ -102,7 +103,7 @@ async def test_alpaca_broker_when_nothing_listens_raises_broker_unavailable() ->
         closed_port = probe.getsockname()[1]
     config = config_for(f"http://127.0.0.1:{closed_port}", max_retries=1)
 
-    async with AlpacaBroker(config) as broker:
+    async with aclosing(AlpacaBroker(config)) as broker:
         with pytest.raises(
             BrokerUnavailableError,
             match=rf"after 2 attempts: .*Cannot connect to host 127\.0\.0\.1:{closed_port}",
@@ -125,7 +126,9 @@ async def test_alpaca_broker_when_the_answer_to_a_submit_was_lost_returns_the_pl
 async def test_alpaca_broker_when_the_keys_are_wrong_raises_a_configuration_error(
     server: LocalAlpacaServer,
 ) -> None:
-    async with AlpacaBroker(config_for(server.url, secret_key=SecretStr("wrong"))) as broker:
+    async with aclosing(
+        AlpacaBroker(config_for(server.url, secret_key=SecretStr("wrong")))
+    ) as broker:
         with pytest.raises(ConfigurationError, match="TRADING_ALPACA__API_KEY"):
             await broker.get_account()
 
@@ -274,7 +277,7 @@ async def test_alpaca_broker_when_no_answer_comes_in_time_gives_up_with_broker_u
     config = config_for(f"http://127.0.0.1:{silent_port}", max_retries=1, timeout_seconds=0.2)
     started = time.monotonic()
 
-    async with AlpacaBroker(config) as broker:
+    async with aclosing(AlpacaBroker(config)) as broker:
         with pytest.raises(
             BrokerUnavailableError, match=r"after 2 attempts: TimeoutError: no answer within 0.2 s"
         ):
@@ -300,7 +303,7 @@ async def test_alpaca_broker_when_every_answer_is_mangled_says_the_body_is_not_j
 ) -> None:
     server.garble_next(10)
 
-    async with AlpacaBroker(config_for(server.url, max_retries=1)) as broker:
+    async with aclosing(AlpacaBroker(config_for(server.url, max_retries=1))) as broker:
         with pytest.raises(
             BrokerUnavailableError,
             match=r"read the account after 2 attempts: Alpaca answered 200 with a body that is "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import aclosing
 from decimal import Decimal
 
 import pytest
@@ -34,7 +35,7 @@ def server() -> Iterator[LocalAlpacaServer]:
 
 @pytest.fixture
 async def broker(server: LocalAlpacaServer) -> AsyncIterator[AlpacaBroker]:
-    async with AlpacaBroker(config(server)) as opened:
+    async with aclosing(AlpacaBroker(config(server))) as opened:
         yield opened
 
 
