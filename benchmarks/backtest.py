@@ -28,7 +28,6 @@ trades; the first trades of both are compared.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import resource
 import statistics
@@ -203,9 +202,12 @@ def run_case(case: str, path: Path) -> dict[str, Any]:
     if case == "backtrader":
         figures = _backtrader(path)
     else:
+        from trading_bot.entrypoints.event_loop import run_replay  # noqa: PLC0415
+
         everything = ["momentum", "mean_reversion", "news_driven"]
         strategies = everything if case == "ours:all" else ["momentum"]
-        figures = asyncio.run(_ours(path, strategies, equivalent=case == "ours:equivalent"))
+        # The loop ``trading-bot backtest run`` replays on.
+        figures = run_replay(_ours(path, strategies, equivalent=case == "ours:equivalent"))
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures["bars_per_second"] = figures["replayed_bars"] / figures["replay_seconds"]
     return figures

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from trading_bot.entrypoints.backtest import BacktestConfig, BacktestResult, run_backtest
+from trading_bot.entrypoints.event_loop import run_replay
 from trading_bot.testing.backtest import FIXTURES
 
 EXPECTED_RESULTS = FIXTURES / "expected_results.json"
@@ -147,3 +148,14 @@ async def test_backtest_on_the_sql_repositories_decides_exactly_as_in_memory() -
     assert in_memory.trades, "the day must trade for the comparison to mean something"
     assert actual == expected
     assert on_sqlite.trade_log_csv() == in_memory.trade_log_csv()
+
+
+def test_backtest_replayed_on_uvloop_gives_the_same_bytes_as_on_asyncio_loop(
+    golden: BacktestResult,
+) -> None:
+    """``trading-bot backtest run`` replays on uvloop (``run_replay``); the golden run above
+    is on asyncio's own loop."""
+    on_uvloop = run_replay(run_backtest(golden_config()))
+
+    assert on_uvloop.to_json() == golden.to_json()
+    assert on_uvloop.trade_log_csv() == golden.trade_log_csv()

@@ -50,6 +50,7 @@ from trading_bot.entrypoints.backtest_results import (
 )
 from trading_bot.entrypoints.backtest_runner import Simulation, simulate
 from trading_bot.entrypoints.backtest_storage import BacktestRepositories
+from trading_bot.entrypoints.event_loop import run_replay
 from trading_bot.entrypoints.settings import Settings, load_settings
 from trading_bot.services.signals import SignalsConfig
 
@@ -152,7 +153,7 @@ def run_backtest_request(
         commission_per_share=request.get("commission_per_share", 0),
         learning=bool(request.get("learning", False)),
     )
-    return asyncio.run(run_backtest(config, progress))
+    return run_replay(run_backtest(config, progress))
 
 
 async def _stored_inputs(config: BacktestConfig, url: str) -> BacktestInputs:

@@ -93,6 +93,8 @@ class BarChunk:
     opens: list[datetime]
     """``opens_at`` as aware datetimes; bars opening together share one object."""
     closes_at: list[int]
+    closes: list[datetime]
+    """``closes_at`` as aware datetimes (what ``Bar.closes_at`` says, computed once a bar)."""
     open: list[float]
     high: list[float]
     low: list[float]
@@ -139,11 +141,13 @@ class BarTape:
             opens = self.opens_at[part]
             interval = self.interval[part]
             opens_at = opens.tolist()
+            closes_at = (opens + interval * 1_000_000).tolist()
             yield BarChunk(
                 tickers=[names[i] for i in self.ticker[part].tolist()],
                 opens_at=opens_at,
                 opens=utc_datetimes(opens_at),
-                closes_at=(opens + interval * 1_000_000).tolist(),
+                closes_at=closes_at,
+                closes=utc_datetimes(closes_at),
                 open=self.open[part].tolist(),
                 high=self.high[part].tolist(),
                 low=self.low[part].tolist(),

@@ -10,6 +10,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 
 import numpy as np
@@ -73,8 +74,9 @@ def benchmark_closes(tape: BarTape, benchmark: int, times: array[int]) -> npt.ND
     return np.where(latest >= 0, close[np.maximum(latest, 0)], 0.0)
 
 
-Closing = tuple[int, str, int, Bar]
-"""A bar waiting to close: when (UTC microseconds), its ticker, its place in the tape, the bar."""
+Closing = tuple[int, str, int, Bar, datetime]
+"""A bar waiting to close: when (UTC microseconds), its ticker, its place in the tape, the bar,
+and when again as a datetime."""
 
 
 def closing_queue(
@@ -143,11 +145,24 @@ class Replay:
         clock = self._clock
         broker_open = self._broker.on_bar_open
         for chunk in tape.chunks():
-            for ticker, at, opens, closes_at, open_, high, low, close, volume, interval in zip(
+            for (
+                ticker,
+                at,
+                opens,
+                closes_at,
+                closes,
+                open_,
+                high,
+                low,
+                close,
+                volume,
+                interval,
+            ) in zip(
                 chunk.tickers,
                 chunk.opens_at,
                 chunk.opens,
                 chunk.closes_at,
+                chunk.closes,
                 chunk.open,
                 chunk.high,
                 chunk.low,
@@ -172,7 +187,7 @@ class Replay:
                     await self._executor.reconcile_pending()
                     await self._bus.settle()
                 opened += 1
-                push_closing((closes_at, ticker, opened, bar))
+                push_closing((closes_at, ticker, opened, bar, closes))
                 if opened % PROGRESS_EVERY == 0:
                     self._report(opened, total)
         await self._until(last_close, articles, news_at)
@@ -209,9 +224,8 @@ class Replay:
                 return
 
     async def _close(self, item: Closing) -> None:
-        at, _, _, bar = item
+        at, _, _, bar, closes = item
         if at > self._now:
-            closes = bar.closes_at
             if not self._clock.skip_to(closes):
                 await self._clock.advance_to(closes)
             self._now = at
@@ -221,7 +235,7 @@ class Replay:
             await self._executor.reconcile_pending()
         # What the services' ``market:bars`` consumers do with each ``BarClosed`` (their
         # ``on_bar``), in its two parts: the one that waits for nothing, and the rest if needed.
-        if self._executor.observe_bar(bar):
+        if self._executor.observe_bar(bar, closes):
             await self._executor.watch_stops(bar)
         signal = self._signals.decide_on_bar(bar)
         if signal is not None:

@@ -222,7 +222,11 @@ def backtest_settings(config: BacktestConfig, tickers: tuple[str, ...], url: str
         storage=StorageSettings(url=url),
         signals=SignalsConfig(universe=tickers, threshold=config.threshold),
         strategies=config.strategies_config(),
-        execution=ExecutionConfig(universe=tickers, reconcile_interval_seconds=RECONCILE_SECONDS),
+        execution=ExecutionConfig(
+            universe=tickers,
+            reconcile_interval_seconds=RECONCILE_SECONDS,
+            concurrent_reads=False,  # every port answers from memory: tasks would only cost time
+        ),
         risk=config.risk_config(),
         learning=config.learning_config(),
     )

@@ -9,7 +9,6 @@ combination) or, with ``trials``, by optuna's TPE sampler drawing from the grid'
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import math
@@ -25,6 +24,7 @@ from pydantic import JsonValue
 from trading_bot.core.errors import ConfigurationError
 from trading_bot.entrypoints.backtest import BacktestConfig, BacktestInputs, run_prepared
 from trading_bot.entrypoints.backtest_data import from_micros
+from trading_bot.entrypoints.event_loop import run_replay
 
 Objective = Literal["sharpe", "total_return", "sortino"]
 Params = dict[str, dict[str, JsonValue]]
@@ -196,7 +196,7 @@ def run_fold(job: _FoldJob) -> FoldResult:
     """Search the fold's training window, then score the best parameters on its test window
     (the entry point of a worker process)."""
     logging.getLogger().setLevel(logging.WARNING)
-    return asyncio.run(_fold(job))
+    return run_replay(_fold(job))
 
 
 async def _fold(job: _FoldJob) -> FoldResult:

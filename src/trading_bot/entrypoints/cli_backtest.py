@@ -44,6 +44,7 @@ from trading_bot.entrypoints.cli_backtest_options import (
     config_from_options,
 )
 from trading_bot.entrypoints.cli_context import EXIT_CONFIGURATION, fail, settings_of
+from trading_bot.entrypoints.event_loop import run_replay
 from trading_bot.entrypoints.logging import configure_logging
 from trading_bot.entrypoints.settings import LogSettings
 
@@ -96,7 +97,7 @@ def run(
     _quiet(verbose)
     config = _checked(lambda: config_from_options(**options))
     console = Console(stderr=True)
-    result = _guarded(lambda: asyncio.run(_run_with_progress(config, ctx, console)))
+    result = _guarded(lambda: run_replay(_run_with_progress(config, ctx, console)))
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_bytes(result.to_json())
     (out / "trades.csv").write_text(result.trade_log_csv(), encoding="utf-8")
@@ -154,7 +155,7 @@ def lookahead(
             config, inputs, shares, on_run=lambda what: console.print(f"running on {what}")
         )
 
-    report = _guarded(lambda: asyncio.run(check()))
+    report = _guarded(lambda: run_replay(check()))
     typer.echo(json.dumps(report.as_json(), indent=1, sort_keys=True))
     if not report.clean:
         typer.echo(

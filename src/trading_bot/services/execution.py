@@ -68,6 +68,7 @@ from trading_bot.core.risk import (
     RiskManager,
     to_price,
 )
+from trading_bot.services.concurrency import Concurrency
 from trading_bot.services.execution_config import ExecutionConfig
 from trading_bot.services.execution_decisions import (
     RISK_REJECTIONS,
@@ -172,6 +173,7 @@ class TradeExecutorService:
         self._calendars = tuple(
             {id(c): c for c in (market_hours, trading_days) if isinstance(c, NyseCalendar)}.values()
         )
+        self._concurrency = Concurrency(concurrent=config.concurrent_reads)
         self._desk = RiskDesk(
             risk=RiskManager(risk, market_hours),
             risk_state=risk_state,
@@ -185,6 +187,7 @@ class TradeExecutorService:
             trades=trades,
             trading_days=trading_days,
             on_kill_switch=self._kill_switch_tripped,
+            concurrency=self._concurrency,
         )
         self._orders = OrderFlow(
             broker=broker,
@@ -196,6 +199,7 @@ class TradeExecutorService:
             clock=clock,
             metrics=metrics,
             brackets=self._brackets,
+            concurrency=self._concurrency,
         )
         self.reconciler = BrokerReconciler(
             broker=broker,
@@ -276,11 +280,11 @@ class TradeExecutorService:
         if self.observe_bar(bar):
             await self.watch_stops(bar)
 
-    def observe_bar(self, bar: Bar) -> bool:
+    def observe_bar(self, bar: Bar, closes_at: datetime | None = None) -> bool:
         """The part of ``on_bar`` that waits for nothing: update the quote book from ``bar``
         and return True when ``watch_stops`` may have something to do: a position in its
         ticker may be held, and the bar may act on its stops (or the positions are not in
-        memory yet).
+        memory yet). ``closes_at`` is ``bar.closes_at``, when the caller has it at hand.
 
         Most bars of a held ticker change nothing, and they are found so here, from memory and
         without the lock: a bar waiting behind every decision in flight would hold up the bars
@@ -290,7 +294,8 @@ class TradeExecutorService:
         if ticker not in self._universe:
             self._metrics.increment(BARS_IGNORED, reason="unknown_ticker")
             return False
-        closes_at = bar.closes_at
+        if closes_at is None:
+            closes_at = bar.closes_at
         self._observe_price(ticker, bar.close, closes_at)
         last = self._last_bar_close.get(ticker)
         if last is not None and closes_at < last:
@@ -357,7 +362,7 @@ class TradeExecutorService:
         client_order_id = client_order_id_for(signal.signal_id)
         # Everything a first delivery needs, read at once: this is the path from a bar to its
         # order. (A redelivery, the rare case, may not need the broker's answers.)
-        recorded, stored, known, portfolio = await asyncio.gather(
+        recorded, stored, known, portfolio = await self._concurrency.all(
             self._trades.get_by_client_order_id(client_order_id),
             self._signals.get(signal.signal_id),
             self._broker.get_order_by_client_id(client_order_id),

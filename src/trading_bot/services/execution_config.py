@@ -44,3 +44,9 @@ class ExecutionConfig(BaseModel):
         description="a signal older than this is REJECTED (STALE_SIGNAL), so a backlog replayed "
         "after an outage is not traded at today's prices; None accepts any age",
     )
+    concurrent_reads: bool = Field(
+        default=True,
+        description="await the broker and storage reads on the way to an order concurrently; "
+        "a backtest, where every port answers from memory, awaits them in turn instead "
+        "(same results, without a task per read)",
+    )

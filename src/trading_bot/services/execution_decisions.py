@@ -3,7 +3,6 @@ signal or exit, and the record of every decision (stored, counted, the signal's 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -33,6 +32,7 @@ from trading_bot.core.risk import (
     RiskManager,
 )
 from trading_bot.core.sizing import SizingMethod, TradeStats
+from trading_bot.services.concurrency import Concurrency
 from trading_bot.services.execution_state import RiskStateStore, trade_stats, trading_day
 
 log = structlog.stdlib.get_logger(__name__)
@@ -76,8 +76,10 @@ class RiskDesk:
         trades: TradeRepository | None = None,
         trading_days: TradingDays | None = None,
         on_kill_switch: KillSwitchHook | None = None,
+        concurrency: Concurrency | None = None,
     ) -> None:
         self._risk = risk
+        self._concurrency = concurrency or Concurrency()
         self._risk_state = risk_state
         self._broker = broker
         self._prices = prices
@@ -92,7 +94,7 @@ class RiskDesk:
 
     async def portfolio(self) -> PortfolioView:
         """Return the broker's account and positions, marked at the latest known prices."""
-        account, held = await asyncio.gather(
+        account, held = await self._concurrency.all(
             self._broker.get_account(), self._broker.get_positions()
         )
         positions = []

@@ -9,13 +9,12 @@ The trade's own update comes last, so a trade found final in storage had all its
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Final, TypeVar, cast
+from typing import Final
 
 import structlog
 
@@ -44,6 +43,7 @@ from trading_bot.core.ports import (
     TradeRepository,
 )
 from trading_bot.core.risk import Approved
+from trading_bot.services.concurrency import Concurrency
 from trading_bot.services.execution_state import RiskStateStore, trading_day
 
 log = structlog.stdlib.get_logger(__name__)
@@ -53,7 +53,6 @@ TRADES_EXECUTED: Final = "trades_executed"
 ORDER_FILL_LATENCY: Final = "order_fill_latency"
 """Histogram of seconds from the signal (or the bar, or the command) to the fill, clock time."""
 
-_T = TypeVar("_T")
 _IDS: Final = uuid.UUID("4d7b1e0a-9c3f-4a52-8e61-0f2a7c5d9b38")
 _PNL_PLACES: Final = Decimal("1E-8")
 """Realised P&L is kept to the 8 decimal places storage holds."""
@@ -69,18 +68,6 @@ def executed_event_id(trade: TradeExecution) -> uuid.UUID:
     publishing it again after a crash is dropped by consumers that already handled it."""
     filled = f"{trade.filled_qty.normalize():f}"  # 20 and 20.00000000 are the same fill
     return uuid.uuid5(_IDS, f"TradeExecuted:{trade.client_order_id}:{trade.status}:{filled}")
-
-
-async def _together(first: Awaitable[_T], other: Awaitable[object] | None) -> _T:
-    """Return ``first``'s result, ``other`` awaited concurrently; the first failure of either
-    is raised once both have finished (neither is left running)."""
-    if other is None:
-        return await first
-    result, done = await asyncio.gather(first, other, return_exceptions=True)
-    for outcome in (result, done):
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return cast("_T", result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +146,10 @@ class OrderFlow:
         clock: Clock,
         metrics: Metrics,
         brackets: bool = False,
+        concurrency: Concurrency | None = None,
     ) -> None:
         self._broker = broker
+        self._concurrency = concurrency or Concurrency()
         self._brackets = brackets
         self._trades = trades
         self._signals = signals
@@ -202,7 +191,9 @@ class OrderFlow:
                 is_exit=decision.is_exit,
                 executed_at=self._clock.now(),
             )
-            if not await _together(self._trades.add(trade, strategy=intent.strategy), alongside):
+            if not await self._concurrency.alongside(
+                self._trades.add(trade, strategy=intent.strategy), alongside
+            ):
                 stored = await self._trades.get_by_client_order_id(intent.client_order_id)
                 if stored is not None and stored.status.is_final:
                     await self.resume(stored)
@@ -302,7 +293,7 @@ class OrderFlow:
         if fill_grew:
             # The broker's state after this fill, asked once: the stored position and the
             # published portfolio both come from it (nothing else trades under the lock).
-            broker_now = await asyncio.gather(
+            broker_now = await self._concurrency.all(
                 self._broker.get_account(), self._broker.get_positions()
             )
             if trade.is_exit:
@@ -325,7 +316,7 @@ class OrderFlow:
         )
         if report.status.is_final and trade.signal_id is not None:
             # Two rows of their own: written together, both before anything is published.
-            updated = await _together(
+            updated = await self._concurrency.alongside(
                 self._trades.update(settled),
                 self._signals.record_outcome(trade.signal_id, report.status, report.reason),
             )

@@ -117,6 +117,25 @@ def test_tape_takes_each_tickers_most_common_gap_as_its_interval(tmp_path: Path)
     assert set(tape.interval.tolist()) == {300}
 
 
+def test_tape_chunks_carry_each_bars_close_time_as_the_model_computes_it(
+    tmp_path: Path,
+) -> None:
+    frame, path = tape_of(
+        "2024-03-04T14:30:00Z,AAPL,10,11,9,10.5,100",
+        "2024-03-04T14:35:00Z,AAPL,10,11,9,10.5,100",
+        "2024-03-04T14:31:00Z,MSFT,20,21,19,20.5,50",
+        "2024-03-04T14:32:00Z,MSFT,20,21,19,20.5,50",
+        "2024-03-05T14:30:00Z,MSFT,20,21,19,20.5,50",
+        tmp_path=tmp_path,
+    )
+    tape = tape_from_frame(frame, source=str(path))
+
+    closes = [when for chunk in tape.chunks(size=2) for when in chunk.closes]
+
+    assert closes == [bar.closes_at for bar in tape.bars()]
+    assert [when.minute for when in closes] == [35, 32, 33, 40, 31]
+
+
 def test_tape_closed_by_keeps_only_bars_closed_at_the_cut(tmp_path: Path) -> None:
     path = write_market(tmp_path / "m.csv", ("AAPL",), bars=10)
     tape = load_bar_files([path])
