@@ -68,10 +68,6 @@ CONSUMERS = {SIGNAL_GENERATOR: 3, TRADE_EXECUTOR: 3, LEARNING_ENGINE: 2}
 learning.py): news, weights and bars; signals, bars and commands; trades and portfolio.
 The replay starts once they all listen, and says so if this table drifts from the services."""
 
-RECONCILE_SECONDS = 3_600.0
-"""The executor's own reconciliation period: the replay reconciles after every fill itself, so
-the timer only has to stay out of the way (each wake-up costs a step of the simulated clock)."""
-
 MEMORY_DATABASE = "sqlite+aiosqlite:///:memory:"
 
 BUS_CONFIG = MemoryBusConfig(maxlen=1_000)
@@ -224,7 +220,9 @@ def backtest_settings(config: BacktestConfig, tickers: tuple[str, ...], url: str
         strategies=config.strategies_config(),
         execution=ExecutionConfig(
             universe=tickers,
-            reconcile_interval_seconds=RECONCILE_SECONDS,
+            # The replay reconciles after every fill itself. A timer would only wake the
+            # executor every simulated hour, nights and weekends included: once in ten bars.
+            reconcile_interval_seconds=None,
             concurrent_reads=False,  # every port answers from memory: tasks would only cost time
         ),
         risk=config.risk_config(),

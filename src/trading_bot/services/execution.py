@@ -239,7 +239,8 @@ class TradeExecutorService:
                     ),
                     name=f"{self.name}:{stream}",
                 )
-            tasks.create_task(self._reconcile_forever(), name=f"{self.name}:reconcile")
+            if self._config.reconcile_interval_seconds is not None:
+                tasks.create_task(self._reconcile_forever(), name=f"{self.name}:reconcile")
             if self._order_updates is not None:
                 tasks.create_task(self._follow_order_updates(), name=f"{self.name}:updates")
 
@@ -503,8 +504,9 @@ class TradeExecutorService:
         self._prices.update(ticker, price)
 
     async def _reconcile_forever(self) -> None:
-        while True:
-            await self._clock.sleep(self._config.reconcile_interval_seconds)
+        interval = self._config.reconcile_interval_seconds
+        while interval is not None:
+            await self._clock.sleep(interval)
             try:
                 await self.reconcile_pending()
             except TemporaryError as exc:

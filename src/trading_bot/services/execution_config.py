@@ -30,8 +30,12 @@ class ExecutionConfig(BaseModel):
         description="consumer name (stable across restarts: pending messages resume at once; "
         "default a new random name, reclaimed after the bus's idle timeout)",
     )
-    reconcile_interval_seconds: float = Field(
-        default=5.0, gt=0, le=3_600, description="how often open orders are checked at the broker"
+    reconcile_interval_seconds: float | None = Field(
+        default=5.0,
+        gt=0,
+        le=3_600,
+        description="how often open orders are checked at the broker; None: never on a timer, "
+        "for a driver that reconciles after every fill itself (a backtest)",
     )
     stale_order_seconds: float = Field(
         default=300.0,

@@ -340,6 +340,48 @@ async def test_executor_when_an_unsent_order_is_given_up_on_cancels_it(
     )
 
 
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [(30.0, SignalOutcome.CANCELLED), (None, None)],
+    ids=["on a timer", "without one"],
+)
+async def test_executor_running_gives_up_on_an_unsent_order_by_its_timer_only_if_it_has_one(
+    *,
+    storage: Storage,
+    bus: MemoryBus,
+    clock: SimulatedClock,
+    metrics: RecordingMetrics,
+    interval: float | None,
+    expected: SignalOutcome | None,
+) -> None:
+    """Live, the timer finds the order nobody will redeliver; a backtest, which reconciles
+    after every fill itself, runs without one."""
+    rig = await build_executor(
+        storage,
+        bus=bus,
+        clock=clock,
+        metrics=metrics,
+        config=ExecutionConfig(stale_order_seconds=60, reconcile_interval_seconds=interval),
+        wrap_broker=lambda paper: FaultyBroker(paper, refuse_connections=1),
+    )
+    await rig.service.start()  # the calendars loaded, so run() starts at once
+    running = asyncio.create_task(rig.service.run())
+    try:
+        await asyncio.sleep(0.05)  # listening, and the timer (if any) asleep
+        signal = signal_at(clock)
+        with pytest.raises(BrokerUnavailableError):
+            await send(rig, signal, clock)
+        await clock.advance(120)
+        await asyncio.sleep(0.05)
+        outcome, _ = await outcome_of(rig, signal)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+    assert outcome is expected
+
+
 async def test_executor_when_paused_refuses_entries_but_lets_a_signal_exit_a_position(
     rig: ExecutorRig, clock: SimulatedClock, metrics: RecordingMetrics
 ) -> None:
