@@ -68,8 +68,11 @@ def benchmark_closes(tape: BarTape, benchmark: int, times: array[int]) -> npt.ND
     ``closing_queue`` has seen of it then."""
     mine = tape.ticker == benchmark
     closes_at, opens_at, close = tape.closes_at[mine], tape.opens_at[mine], tape.close[mine]
-    order = np.lexsort((opens_at, closes_at))  # the closing order: by close, then by open
-    closes_at, close = closes_at[order], close[order]
+    if np.any(closes_at[1:] < closes_at[:-1]):
+        # Bars of several lengths: the closing order is by close, then by open. (Otherwise the
+        # tape's order is it already: a ticker's bars open one after another.)
+        order = np.lexsort((opens_at, closes_at))
+        closes_at, close = closes_at[order], close[order]
     latest = np.searchsorted(closes_at, np.asarray(times, dtype=np.int64), side="right") - 1
     return np.where(latest >= 0, close[np.maximum(latest, 0)], 0.0)
 

@@ -8,6 +8,7 @@ from array import array
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from trading_bot.core.errors import DataError
 from trading_bot.core.model import Bar
 from trading_bot.entrypoints.backtest_bar_files import load_bar_files, tape_from_frame
 from trading_bot.entrypoints.backtest_data import (
+    BarTape,
     from_micros,
     micros,
     trusted_bar,
@@ -193,6 +195,27 @@ def test_replay_benchmark_column_is_the_tickers_latest_close_at_each_point(
 
     # 14:30 is before AAPL's first close (14:31); its 14:31 bar closes at 14:32, 14:33's at 14:34.
     assert closes.tolist() == [0.0, 10.5, 10.75, 10.25]
+
+
+def test_replay_benchmark_column_follows_the_closing_order_of_bars_of_several_lengths() -> None:
+    minute = 60_000_000
+    start = micros(datetime(2024, 3, 4, 14, 30, tzinfo=UTC))
+    tape = BarTape(
+        names=("AAPL",),
+        ticker=np.zeros(2, dtype=np.int32),
+        opens_at=np.array([start, start + minute], dtype=np.int64),
+        interval=np.array([300, 60], dtype=np.int64),  # closes at 14:35, then at 14:32
+        open=np.array([10.0, 11.0]),
+        high=np.array([10.0, 11.0]),
+        low=np.array([10.0, 11.0]),
+        close=np.array([10.0, 11.0]),
+        volume=np.array([1.0, 1.0]),
+    )
+    at = [start + 2 * minute, start + 3 * minute, start + 5 * minute]
+
+    closes = benchmark_closes(tape, 0, array("q", at))
+
+    assert closes.tolist() == [11.0, 11.0, 10.0]
 
 
 def test_trusted_bar_is_indistinguishable_from_a_validated_bar() -> None:
