@@ -79,14 +79,11 @@ def make_data(directory: Path, scale: int) -> dict[str, Path]:
 
 
 async def _ours(path: Path, strategies: Sequence[str], *, equivalent: bool) -> dict[str, Any]:
-    import logging  # noqa: PLC0415
+    from trading_bot.entrypoints.logging import configure_logging  # noqa: PLC0415
+    from trading_bot.entrypoints.settings import LogSettings  # noqa: PLC0415
 
-    import structlog  # noqa: PLC0415
-
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR),
-        cache_logger_on_first_use=True,
-    )
+    # What ``trading-bot backtest run`` sets up without --verbose.
+    configure_logging(LogSettings(level="ERROR"), service="backtest")
     from trading_bot.entrypoints.backtest import (  # noqa: PLC0415
         BacktestConfig,
         load_inputs,
