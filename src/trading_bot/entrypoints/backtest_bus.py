@@ -107,12 +107,24 @@ class CountingMetrics:
     """``core.ports.Metrics`` that keeps every counter in memory, for the results file."""
 
     def __init__(self) -> None:
-        self.counts: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        # Counters without labels (one is counted on every bar) are kept by name alone, so
+        # counting one builds and hashes no tuple.
+        self._unlabelled: dict[str, float] = {}
+        self._labelled: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+
+    @property
+    def counts(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """Return every counter by name and sorted labels (``()`` for none)."""
+        plain = {(name, ()): value for name, value in self._unlabelled.items()}
+        return plain | self._labelled
 
     def increment(self, name: str, amount: float = 1, **labels: str) -> None:
         """Add ``amount`` to the counter ``name`` for these labels."""
-        key = (name, tuple(sorted(labels.items())) if labels else ())
-        self.counts[key] = self.counts.get(key, 0.0) + amount
+        if labels:
+            key = (name, tuple(sorted(labels.items())))
+            self._labelled[key] = self._labelled.get(key, 0.0) + amount
+        else:
+            self._unlabelled[name] = self._unlabelled.get(name, 0.0) + amount
 
     def observe(self, name: str, value: float, **labels: str) -> None:
         """Histograms are not kept in a backtest (latencies on a simulated clock say little)."""
