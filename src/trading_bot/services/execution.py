@@ -361,8 +361,9 @@ class TradeExecutorService:
 
     async def _handle_signal(self, signal: TradeSignal) -> None:
         client_order_id = client_order_id_for(signal.signal_id)
-        # Everything a first delivery needs, read at once: this is the path from a bar to its
-        # order. (A redelivery, the rare case, may not need the broker's answers.)
+        # Everything a first delivery needs, read together (at once, live): this is the path
+        # from a bar to its order. (A redelivery, the rare case, may not need the broker's
+        # answers.)
         recorded, stored, known, portfolio = await self._concurrency.all(
             self._trades.get_by_client_order_id(client_order_id),
             self._signals.get(signal.signal_id),
