@@ -239,8 +239,9 @@ class TradeExecutorService:
                     ),
                     name=f"{self.name}:{stream}",
                 )
-            if self._config.reconcile_interval_seconds is not None:
-                tasks.create_task(self._reconcile_forever(), name=f"{self.name}:reconcile")
+            interval = self._config.reconcile_interval_seconds
+            if interval is not None:
+                tasks.create_task(self._reconcile_every(interval), name=f"{self.name}:reconcile")
             if self._order_updates is not None:
                 tasks.create_task(self._follow_order_updates(), name=f"{self.name}:updates")
 
@@ -504,9 +505,8 @@ class TradeExecutorService:
         self._price_as_of[ticker] = as_of
         self._prices.update(ticker, price)
 
-    async def _reconcile_forever(self) -> None:
-        interval = self._config.reconcile_interval_seconds
-        while interval is not None:
+    async def _reconcile_every(self, interval: float) -> None:
+        while True:
             await self._clock.sleep(interval)
             try:
                 await self.reconcile_pending()
