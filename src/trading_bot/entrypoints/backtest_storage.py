@@ -297,9 +297,14 @@ class MemoryRiskDecisions:
 
     async def add(self, decision: RiskDecision) -> None:
         """Store ``decision``; a decision id already stored is ignored."""
-        if decision.decision_id not in self._decisions:
+        if decision.decision_id in self._decisions:
+            return
+        # A decision is immutable, so only one with a quantity, which storage keeps at its own
+        # precision, needs a copy; a refusal, the most common decision, has none.
+        if decision.qty is not None:
             qty = stored_decimal(decision.qty, "risk decision")
-            self._decisions[decision.decision_id] = decision.model_copy(update={"qty": qty})
+            decision = decision.model_copy(update={"qty": qty})
+        self._decisions[decision.decision_id] = decision
 
     async def counts_by_reason(self, *, since: datetime | None = None) -> dict[str, int]:
         """Return how many orders were rejected for each reason code (since ``since``)."""

@@ -87,6 +87,39 @@ def test_log_line_when_below_the_configured_level_is_dropped() -> None:
 
 
 @pytest.mark.usefixtures("restore_logging")
+def test_log_level_when_one_logger_is_changed_at_run_time_applies_to_the_next_call() -> None:
+    out = io.StringIO()
+    configure_logging(LogSettings(format="json", level="ERROR"), service="svc", stream=out)
+    log = get_logger("tests.level_changed_at_run_time")  # a logger no other test uses
+
+    log.info("before")
+    logging.getLogger("tests.level_changed_at_run_time").setLevel(logging.DEBUG)
+    log.debug("after", detail=1)
+    log.log(logging.INFO, "by number")
+    get_logger("tests.another_logger").info("another logger, still at ERROR")
+
+    lines = json_lines(out)
+    assert [line["event"] for line in lines] == ["after", "by number"]
+    assert lines[0]["detail"] == 1
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_exception_when_logged_at_the_error_level_keeps_its_traceback() -> None:
+    out = io.StringIO()
+    configure_logging(LogSettings(format="json", level="ERROR"), service="svc", stream=out)
+
+    try:
+        raise RuntimeError("broker down")
+    except RuntimeError:
+        get_logger().exception("order failed")
+
+    [line] = json_lines(out)
+    assert line["event"] == "order failed"
+    assert line["level"] == "error"
+    assert "broker down" in json.dumps(line["exception"])
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_secrets_when_logged_in_any_shape_are_masked() -> None:
     out = io.StringIO()
     configure_logging(LogSettings(format="json"), service="api-gateway", stream=out)
