@@ -10,7 +10,7 @@ import logging
 import re
 import sys
 from collections.abc import Mapping
-from typing import Any, Final, TextIO
+from typing import Any, TextIO
 
 import structlog
 from pydantic import SecretBytes, SecretStr
@@ -88,18 +88,6 @@ def wants_json(settings: LogSettings, *, production: bool, stream: TextIO) -> bo
     return production or not stream.isatty()
 
 
-_LEVEL_OF_METHOD: Final = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warning": logging.WARNING,
-    "warn": logging.WARNING,
-    "error": logging.ERROR,
-    "exception": logging.ERROR,
-    "critical": logging.CRITICAL,
-    "fatal": logging.CRITICAL,
-}
-
-
 class LevelCheckedLogger(structlog.stdlib.BoundLogger):
     """A stdlib ``BoundLogger`` that checks its logger's level before it builds an event.
 
@@ -113,7 +101,8 @@ class LevelCheckedLogger(structlog.stdlib.BoundLogger):
     def _proxy_to_logger(
         self, method_name: str, event: str | None = None, *event_args: str, **event_kw: Any
     ) -> Any:
-        level = _LEVEL_OF_METHOD.get(method_name, logging.NOTSET)
+        # The method-name table ``filter_by_level`` itself uses.
+        level = structlog.processors.NAME_TO_LEVEL.get(method_name, logging.NOTSET)
         if not self._logger.isEnabledFor(level):
             return None
         return super()._proxy_to_logger(method_name, event, *event_args, **event_kw)
